@@ -1,0 +1,180 @@
+"""What an adapter must provide: the contract between the suite and a framework.
+
+Adapters import this module (and nothing else from ``conformance``). A scenario receives an
+adapter's ``namespace`` as ``fw`` and writes TensorFlow-shaped code against it; the names it may
+use are listed in ``NEUTRAL_NAMES``. Everything framework-specific (converting results to NumPy,
+classifying native errors, which features exist, how each call was mapped) is answered by the
+adapter itself.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = [
+    "Adapter",
+    "ErrorKind",
+    "FEATURES",
+    "Mapping_",
+    "NEUTRAL_NAMES",
+    "AdapterValidationError",
+    "validate_adapter",
+]
+
+
+class ErrorKind(str, enum.Enum):
+    """Neutral classification of a raised error, comparable across frameworks."""
+
+    CONSUMED_TAPE = "consumed_tape"  # a one-shot tape/graph used a second time
+    NOT_RECORDING = "not_recording"  # stop_recording/reset on a tape that is not recording
+    ALREADY_RECORDING = "already_recording"  # re-entering an active tape
+    NOT_DIFFERENTIABLE = "not_differentiable"  # unconnected / no grad_fn / no gradient defined
+    INVALID_WATCH = "invalid_watch"  # watching something that cannot be watched
+    INVALID_ARGUMENT = "invalid_argument"  # a bad argument value or type to a tape call
+    SHAPE_MISMATCH = "shape_mismatch"  # incompatible shapes inside an op or a gradient
+    DTYPE_MISMATCH = "dtype_mismatch"  # incompatible dtypes inside an op or a gradient
+    DTYPE_NOT_DIFFERENTIABLE = "dtype_not_differentiable"  # int/bool cannot carry gradients
+    USER_ERROR = "user_error"  # an exception raised by the scenario's own code (e.g. in a grad fn)
+    INTERNAL = "internal"  # the framework failed inside itself (AttributeError from its guts, ...)
+    UNKNOWN = "unknown"
+
+
+#: Optional capabilities a scenario may require. An adapter lists the ones it has; a scenario
+#: needing a missing one is reported ``unsupported`` with the adapter's reason.
+FEATURES: Mapping[str, str] = {
+    "variables": "fw.Variable with trainable=, assign, assign_add, read_value",
+    "watch_accessed_variables": "GradientTape(watch_accessed_variables=False)",
+    "watched_variables": "GradientTape.watched_variables()",
+    "stop_recording": "GradientTape.stop_recording()",
+    "reset": "GradientTape.reset()",
+    "jacobian": "GradientTape.jacobian",
+    "batch_jacobian": "GradientTape.batch_jacobian",
+    "custom_gradient": "fw.custom_gradient",
+    "complex": "complex64/complex128 tensors and gradients",
+    "float16": "float16 tensors and gradients",
+    "float64": "float64 tensors and gradients",
+    "threads": "tapes are thread-local",
+    "strings": "string tensors",
+}
+
+#: The neutral API: every name a scenario may use on ``fw``. Every adapter namespace must
+#: define all of them (a feature the framework lacks may raise ``NotImplementedError``).
+NEUTRAL_NAMES: tuple[str, ...] = (
+    # tensors and the tape
+    "constant", "Variable", "GradientTape", "UnconnectedGradients",
+    "stop_gradient", "custom_gradient", "identity", "cast",
+    "float16", "float32", "float64", "int32", "int64", "bool", "complex64", "complex128",
+    "zeros", "ones", "zeros_like", "ones_like",
+    # arithmetic
+    "add", "subtract", "multiply", "divide", "negative", "pow", "square", "sqrt", "exp", "log",
+    "sin", "cos", "tanh", "sigmoid", "relu", "softmax", "abs", "sign", "floor", "round",
+    "maximum", "minimum", "where", "real", "imag", "conj", "norm",
+    # linear algebra, reductions and shapes
+    "matmul", "reduce_sum", "reduce_mean", "reduce_max", "reshape", "transpose",
+    "concat", "stack", "gather", "tile",
+)
+
+
+@dataclass(frozen=True)
+class Mapping_:
+    """One row of an adapter's table of mapping decisions (printed in the report)."""
+
+    neutral: str  # the neutral call, e.g. "GradientTape.watch(x)"
+    native: str  # what it becomes, e.g. "x.requires_grad_()"
+    why: str = ""  # why this is the idiomatic equivalent, or what is lost
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    """A framework behind the neutral tape API.
+
+    ``namespace`` is only touched after ``available()`` returned ``None``, so an adapter module can
+    be imported (and listed) without its framework installed.
+    """
+
+    name: str  # the id used by --adapter, e.g. "torch"
+
+    def available(self) -> str | None:
+        """``None`` when the framework can be used, else why not (e.g. "torch is not installed")."""
+
+    def version(self) -> str:
+        """The framework's version string."""
+
+    def devices(self) -> Sequence[str]:
+        """Devices this adapter can run scenarios on here, e.g. ``["CPU:0"]``."""
+
+    def features(self) -> Mapping[str, str | None]:
+        """For each name in ``FEATURES``: ``None`` if supported, else why it is not."""
+
+    def namespace(self, device: str) -> Any:
+        """The neutral API object handed to scenarios as ``fw``, placing tensors on ``device``."""
+
+    def to_numpy(self, value: Any) -> Any:
+        """A framework tensor/variable as a NumPy array; anything else unchanged."""
+
+    def dtype_name(self, value: Any) -> str:
+        """The neutral dtype name of a tensor ("float32", "int64", "complex64", ...)."""
+
+    def is_tensor(self, value: Any) -> bool:
+        """Whether ``value`` is one of this framework's tensors or variables."""
+
+    def classify_error(self, error: BaseException) -> ErrorKind:
+        """Map a native exception to a neutral ``ErrorKind``."""
+
+    def warning_loggers(self) -> Sequence[str]:
+        """Names of the ``logging`` loggers whose records count as this framework's warnings."""
+
+    def mappings(self) -> Sequence[Mapping_]:
+        """The table of mapping decisions from the neutral API to native calls."""
+
+    def divergences_path(self) -> str | None:
+        """Path of this adapter's declared-divergence TOML file, if it has one."""
+
+
+class AdapterValidationError(TypeError):
+    """An adapter does not satisfy the protocol; the message names the adapter and the gap."""
+
+
+_REQUIRED_METHODS = (
+    "available", "version", "devices", "features", "namespace", "to_numpy", "dtype_name",
+    "is_tensor", "classify_error", "warning_loggers", "mappings", "divergences_path",
+)
+
+
+def validate_adapter(adapter: Any, *, check_namespace: bool = True) -> None:
+    """Raise ``AdapterValidationError`` naming what ``adapter`` lacks.
+
+    With ``check_namespace`` (and the framework available), also check that the namespace
+    defines every name in ``NEUTRAL_NAMES`` and that ``features()`` covers ``FEATURES``.
+    """
+    label = getattr(adapter, "name", None) or type(adapter).__name__
+    missing = [m for m in _REQUIRED_METHODS if not callable(getattr(adapter, m, None))]
+    if not isinstance(getattr(adapter, "name", None), str):
+        missing.insert(0, "name (a str attribute)")
+    if missing:
+        raise AdapterValidationError(
+            f"adapter {label!r} does not implement the tapeconf Adapter protocol: "
+            f"missing {', '.join(missing)}"
+        )
+    if not check_namespace or adapter.available() is not None:
+        return
+    features = adapter.features()
+    unknown = sorted(set(features) - set(FEATURES))
+    absent = sorted(set(FEATURES) - set(features))
+    if unknown or absent:
+        raise AdapterValidationError(
+            f"adapter {label!r}: features() must answer exactly the names in FEATURES; "
+            f"missing {absent or 'none'}, unknown {unknown or 'none'}"
+        )
+    devices = list(adapter.devices())
+    if not devices:
+        raise AdapterValidationError(f"adapter {label!r}: devices() returned no device")
+    namespace = adapter.namespace(devices[0])
+    lacking = [n for n in NEUTRAL_NAMES if not hasattr(namespace, n)]
+    if lacking:
+        raise AdapterValidationError(
+            f"adapter {label!r}: its namespace lacks neutral names {', '.join(lacking)}"
+        )
