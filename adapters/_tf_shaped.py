@@ -1,0 +1,91 @@
+"""Shared by the TensorFlow and reference adapters: both speak TensorFlow's API natively.
+
+Their neutral namespace is the module itself, plus the few neutral names TensorFlow keeps in a
+submodule (``relu`` is ``tf.nn.relu``). Creation functions run under ``module.device(device)`` so
+that a scenario's tensors land on the adapter's device. Both raise TensorFlow's exception types
+and messages, so one classifier serves both.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from conformance.protocol import FEATURES, NEUTRAL_NAMES, ErrorKind, Mapping_
+
+__all__ = ["TF_ERROR_RULES", "classify_tf_error", "tf_namespace", "TF_MAPPINGS"]
+
+_SUBMODULE_NAMES = {
+    "log": "math.log",
+    "relu": "nn.relu",
+    "softmax": "nn.softmax",
+    "real": "math.real",
+    "imag": "math.imag",
+    "conj": "math.conj",
+}
+_CREATION = ("constant", "Variable", "zeros", "ones")
+
+#: (exception type name or None, message regex, kind), first match wins.
+TF_ERROR_RULES: tuple[tuple[str | None, str, ErrorKind], ...] = (
+    ("RuntimeError", r"non-persistent GradientTape can only be used", ErrorKind.CONSUMED_TAPE),
+    ("RuntimeError", r"stop recording a tape which is not recording", ErrorKind.NOT_RECORDING),
+    ("ValueError", r"Tape is not recording", ErrorKind.NOT_RECORDING),
+    ("ValueError", r"Tape is still recording", ErrorKind.ALREADY_RECORDING),
+    ("ValueError", r"Passed in object .* not tf\.Tensor", ErrorKind.INVALID_WATCH),
+    (None, r"Incompatible shapes|Need first dimension|must have rank|[Ss]hapes? .* (are )?incompatible",
+     ErrorKind.SHAPE_MISMATCH),
+    (None, r"was expected to be a \w+ tensor but is a", ErrorKind.DTYPE_MISMATCH),
+    ("LookupError", r"gradient registry has no entry", ErrorKind.NOT_DIFFERENTIABLE),
+    ("AttributeError", r"", ErrorKind.INTERNAL),
+    ("TypeError", r"", ErrorKind.INVALID_ARGUMENT),
+    ("ValueError", r"", ErrorKind.INVALID_ARGUMENT),
+    ("RuntimeError", r"must be created with persistent=True", ErrorKind.INVALID_ARGUMENT),
+    ("InternalError", r"returned too few gradients", ErrorKind.INVALID_ARGUMENT),
+)
+
+
+def classify_tf_error(error: BaseException) -> ErrorKind:
+    """Classify an exception raised by TensorFlow or by the reference implementation."""
+    names = {cls.__name__ for cls in type(error).__mro__}
+    message = str(error)
+    for type_name, pattern, kind in TF_ERROR_RULES:
+        if (type_name is None or type_name in names) and re.search(pattern, message):
+            return kind
+    return ErrorKind.UNKNOWN
+
+
+def _on_device(module: Any, fn: Callable[..., Any], device: str) -> Callable[..., Any]:
+    def create(*args: Any, **kwargs: Any) -> Any:
+        with module.device(device):
+            return fn(*args, **kwargs)
+
+    create.__name__ = getattr(fn, "__name__", "create")
+    create.__doc__ = fn.__doc__
+    return create
+
+
+def tf_namespace(module: Any, device: str) -> types.SimpleNamespace:
+    """The neutral namespace over a TensorFlow-shaped ``module``."""
+    names: dict[str, Any] = {}
+    for name in NEUTRAL_NAMES:
+        target: Any = module
+        for part in _SUBMODULE_NAMES.get(name, name).split("."):
+            target = getattr(target, part)
+        names[name] = _on_device(module, target, device) if name in _CREATION else target
+    return types.SimpleNamespace(**names)
+
+
+def all_features() -> dict[str, str | None]:
+    return {name: None for name in FEATURES}
+
+
+TF_MAPPINGS: Sequence[Mapping_] = (
+    Mapping_("every neutral name", "the module's own function of that name",
+             "the neutral API is TensorFlow's; no translation"),
+    Mapping_("relu, softmax", "nn.relu, nn.softmax", "TensorFlow keeps them in tf.nn"),
+    Mapping_("log, real, imag, conj", "math.log, math.real, math.imag, math.conj", "TensorFlow keeps them in tf.math"),
+    Mapping_("constant, Variable, zeros, ones", "run under tf.device(device)",
+             "places a scenario's tensors on the cell's device"),
+)

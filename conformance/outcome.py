@@ -1,0 +1,233 @@
+"""Running one cell (scenario × adapter × device) and judging what came back.
+
+``observe`` runs a scenario on an adapter and records an ``Observation``: the returned tree
+(tensors converted to NumPy with their dtype) or the classified error, plus the warnings emitted
+through ``warnings`` or the adapter's loggers. ``judge`` compares it with the scenario's
+expectation and the adapter's declared divergence. The pytest plugin and ``tapeconf report`` both
+call these two functions: one source of truth for verdicts.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from conformance.divergences import Divergence
+from conformance.expect import (
+    Expectation,
+    Mismatch,
+    Raises,
+    Returns,
+    TensorLeaf,
+    match_tree,
+    message_matches,
+    render_tree,
+)
+from conformance.protocol import Adapter, ErrorKind
+from conformance.registry import Scenario, UserError
+
+__all__ = ["Cell", "ErrorInfo", "Observation", "Verdict", "judge", "observe"]
+
+
+class Verdict(str, enum.Enum):
+    CONFORMS = "conforms"  # matches the spec
+    DIVERGES = "diverges"  # matches the adapter's declared divergence
+    UNEXPECTED = "unexpected"  # matches neither: a failure
+    UNSUPPORTED = "unsupported"  # the adapter lacks a feature the scenario needs
+    UNAVAILABLE = "unavailable"  # the framework is not installed or failed to import
+    CRASHED = "crashed"  # the worker running the adapter died
+    TIMED_OUT = "timed_out"  # the worker hung past the scenario's timeout
+    ERROR = "error"  # the suite itself failed
+
+    @property
+    def is_failure(self) -> bool:
+        return self in (Verdict.UNEXPECTED, Verdict.CRASHED, Verdict.TIMED_OUT, Verdict.ERROR)
+
+
+@dataclass
+class ErrorInfo:
+    kind: ErrorKind
+    type: str  # the nearest builtin exception type, e.g. "RuntimeError"
+    native_type: str  # the qualified native type, e.g. "torch.autograd...RuntimeError"
+    message: str
+
+    def describe(self) -> str:
+        return f"raised {self.kind.value} ({self.native_type}: {self.message})"
+
+
+@dataclass
+class Observation:
+    value: Any = None  # the returned tree, with TensorLeaf leaves
+    error: ErrorInfo | None = None
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def raised(self) -> bool:
+        return self.error is not None
+
+    def describe(self) -> str:
+        if self.error is not None:
+            return self.error.describe()
+        return f"returned {render_tree(self.value)}"
+
+
+@dataclass
+class Cell:
+    """The verdict of one scenario on one adapter and device."""
+
+    scenario_id: str
+    adapter: str
+    device: str
+    verdict: Verdict
+    detail: str = ""  # why: a mismatch, an unsupported feature, a crash
+    observation: Observation | None = None
+    divergence_reason: str | None = None
+
+
+# ---- observing --------------------------------------------------------------------------------
+
+
+class _LogCollector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _capture_warnings(logger_names: list[str]) -> Iterator[list[str]]:
+    collector = _LogCollector()
+    loggers = [logging.getLogger(name) for name in logger_names]
+    for logger in loggers:
+        logger.addHandler(collector)
+    messages: list[str] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield messages
+    finally:
+        for logger in loggers:
+            logger.removeHandler(collector)
+        messages.extend(collector.messages)
+        messages.extend(str(w.message) for w in caught)
+
+
+def _builtin_type(error: BaseException) -> str:
+    for cls in type(error).__mro__:
+        if cls.__module__ == "builtins":
+            return cls.__name__
+    return "BaseException"
+
+
+def _convert(tree: Any, adapter: Adapter) -> Any:
+    """The scenario's return value with every tensor replaced by a ``TensorLeaf``."""
+    if isinstance(tree, dict):
+        return {key: _convert(item, adapter) for key, item in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_convert(item, adapter) for item in tree)
+    if tree is None or isinstance(tree, (bool, int, float, complex, str, bytes)):
+        return tree
+    if adapter.is_tensor(tree):
+        return TensorLeaf(np.asarray(adapter.to_numpy(tree)), adapter.dtype_name(tree))
+    if isinstance(tree, (np.ndarray, np.generic)):
+        return TensorLeaf(np.asarray(tree), str(tree.dtype))
+    return f"<{type(tree).__name__}>"
+
+
+def observe(scenario: Scenario, adapter: Adapter, device: str) -> Observation:
+    """Run ``scenario`` on ``adapter`` at ``device`` and record what happened."""
+    fw = adapter.namespace(device)
+    observation = Observation()
+    start = time.perf_counter()
+    with _capture_warnings(list(adapter.warning_loggers())) as messages:
+        try:
+            observation.value = _convert(scenario.fn(fw), adapter)
+        except UserError as error:
+            observation.error = ErrorInfo(ErrorKind.USER_ERROR, "RuntimeError", "UserError", str(error))
+        except Exception as error:  # every framework error is data here, classified below
+            observation.error = ErrorInfo(
+                kind=adapter.classify_error(error),
+                type=_builtin_type(error),
+                native_type=f"{type(error).__module__}.{type(error).__qualname__}",
+                message=str(error),
+            )
+    observation.seconds = time.perf_counter() - start
+    observation.warnings = messages
+    return observation
+
+
+# ---- judging ----------------------------------------------------------------------------------
+
+
+def mismatch(expect: Expectation, observation: Observation) -> str | None:
+    """Why ``observation`` does not satisfy ``expect``, or ``None`` when it does."""
+    found = _outcome_mismatch(expect, observation)
+    if found is None and expect.warns is not None:
+        for wanted in expect.warns:
+            if not any(wanted in message for message in observation.warnings):
+                return f"warnings={observation.warnings}, but should include {wanted!r}"
+    return found
+
+
+def _outcome_mismatch(expect: Expectation, observation: Observation) -> str | None:
+    if isinstance(expect, Returns):
+        if observation.error is not None:
+            return f"outcome={observation.error.describe()}, but should be {expect.describe()}"
+        found: Mismatch | None = match_tree(observation.value, expect.tree)
+        return None if found is None else str(found)
+    assert isinstance(expect, Raises)
+    error = observation.error
+    if error is None:
+        return f"outcome={observation.describe()}, but should be {expect.describe()}"
+    if error.kind != expect.kind:
+        return f"error kind={error.kind.value} ({error.native_type}: {error.message}), but should be {expect.kind.value}"
+    if expect.type and error.type != expect.type:
+        return f"error type={error.type}, but should be {expect.type}"
+    if not message_matches(expect.match, error.message):
+        return f"error message={error.message!r}, but should match {expect.match!r}"
+    return None
+
+
+def judge(
+    scenario: Scenario,
+    adapter: str,
+    device: str,
+    observation: Observation,
+    divergence: Divergence | None,
+) -> Cell:
+    """The verdict for one observation: conforms, diverges (as declared) or unexpected."""
+    where = f"[{scenario.id} on {adapter}/{device}]"
+    against_spec = mismatch(scenario.expect, observation)
+    cell = Cell(scenario.id, adapter, device, Verdict.CONFORMS, observation=observation)
+    if divergence is None:
+        if against_spec is not None:
+            cell.verdict, cell.detail = Verdict.UNEXPECTED, f"{against_spec} {where}"
+        return cell
+    cell.divergence_reason = divergence.reason
+    against_divergence = mismatch(divergence.expect, observation)
+    if against_divergence is None:
+        cell.verdict = Verdict.DIVERGES
+    elif against_spec is None:
+        cell.verdict = Verdict.UNEXPECTED
+        cell.detail = (
+            f"declared divergence no longer happens: the outcome conforms to the spec now; "
+            f"remove the entry at {divergence.location} {where}"
+        )
+    else:
+        cell.verdict = Verdict.UNEXPECTED
+        cell.detail = (
+            f"{against_divergence} (declared divergence at {divergence.location}); "
+            f"against the spec: {against_spec} {where}"
+        )
+    return cell

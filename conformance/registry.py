@@ -1,0 +1,192 @@
+"""The scenario registry: one function per behaviour, keyed by a stable id ``area.name``.
+
+    @scenario("watching.unwatched_constant", spec="W01",
+              statement="ops on an unwatched constant are not recorded",
+              expect=returns(None))
+    def _(fw):
+        x = fw.constant(3.0)
+        with fw.GradientTape() as tape:
+            y = x * x
+        return tape.gradient(y, x)
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import textwrap
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.expect import Expectation, Returns
+from conformance.protocol import FEATURES
+
+__all__ = [
+    "DuplicateScenarioError",
+    "Oracle",
+    "Scenario",
+    "ScenarioDefinitionError",
+    "UserError",
+    "all_scenarios",
+    "get",
+    "scenario",
+]
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+
+
+class DuplicateScenarioError(ValueError):
+    """Two scenarios claim the same id; the message names both definitions."""
+
+
+class ScenarioDefinitionError(ValueError):
+    """A scenario is declared wrongly (bad id, unknown feature, missing oracle decision)."""
+
+
+class UserError(RuntimeError):
+    """Raised on purpose by a scenario's own code (e.g. inside a gradient function).
+
+    The runner classifies it as ``ErrorKind.USER_ERROR`` whatever the framework, so scenarios can
+    check that user exceptions propagate unchanged.
+    """
+
+
+@dataclass(frozen=True)
+class Oracle:
+    """A numeric check of a scenario's expected values by central finite differences.
+
+    ``forward(fw, *args)`` is the function the scenario differentiates, written against the
+    neutral API and returning one output or a tuple of outputs; the oracle evaluates it on the
+    reference implementation in float64 at ``at``. ``pick(d)`` lists, in order, the derivatives
+    that the scenario's expected numeric leaves must equal (``None`` leaves are skipped), where
+    ``d.first[k][j]`` is the gradient of ``sum(output k)`` with respect to argument ``j`` and
+    ``d.second[k][j]`` the gradient of ``sum(d.first[k][j])`` (what nested tapes compute).
+    The default pick is ``[d.first[0][0]]``.
+    """
+
+    forward: Callable[..., Any]
+    at: Sequence[Any]
+    pick: Callable[[Any], Sequence[Any]] | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    statement: str
+    spec: str  # the spec entry or entries this scenario pins, e.g. "W01" or "L01, L03"
+    expect: Expectation
+    fn: Callable[[Any], Any]
+    features: tuple[str, ...] = ()
+    oracle: Oracle | None = None
+    oracle_exempt: str | None = None  # why a value-returning scenario has no oracle
+    timeout_s: float = 30.0
+
+    @property
+    def area(self) -> str:
+        return self.id.split(".", 1)[0]
+
+    @property
+    def source(self) -> str:
+        """The scenario's neutral source code, for reports."""
+        lines = textwrap.dedent(inspect.getsource(self.fn)).splitlines()
+        body = [line for line in lines if not line.lstrip().startswith("@")]
+        return "\n".join(body).rstrip() + "\n"
+
+    @property
+    def location(self) -> str:
+        code = self.fn.__code__
+        return f"{code.co_filename}:{code.co_firstlineno}"
+
+
+_REGISTRY: dict[str, Scenario] = {}
+
+
+def scenario(
+    id: str,  # noqa: A002 - "id" is the word the whole suite uses
+    *,
+    statement: str,
+    spec: str,
+    expect: Expectation,
+    features: Iterable[str] = (),
+    oracle: Oracle | None = None,
+    oracle_exempt: str | None = None,
+    timeout_s: float = 30.0,
+) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]]:
+    """Register the decorated function as scenario ``id``; duplicate ids fail at import."""
+
+    def register(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        entry = Scenario(
+            id=id,
+            statement=statement,
+            spec=spec,
+            expect=expect,
+            fn=fn,
+            features=tuple(features),
+            oracle=oracle,
+            oracle_exempt=oracle_exempt,
+            timeout_s=timeout_s,
+        )
+        _check(entry)
+        previous = _REGISTRY.get(id)
+        if previous is not None:
+            raise DuplicateScenarioError(
+                f"duplicate scenario id {id!r}: defined at {previous.location} and at {entry.location}"
+            )
+        _REGISTRY[id] = entry
+        return fn
+
+    return register
+
+
+def _check(entry: Scenario) -> None:
+    where = f"scenario {entry.id!r} at {entry.location}"
+    if not _ID.match(entry.id):
+        raise ScenarioDefinitionError(f"{where}: the id must look like 'area.name' (lowercase, _)")
+    unknown = [f for f in entry.features if f not in FEATURES]
+    if unknown:
+        raise ScenarioDefinitionError(
+            f"{where}: unknown features {unknown}; valid: {', '.join(sorted(FEATURES))}"
+        )
+    if entry.oracle is not None and entry.oracle_exempt is not None:
+        raise ScenarioDefinitionError(f"{where}: give either an oracle or oracle_exempt, not both")
+    if not entry.statement.strip() or not entry.spec.strip():
+        raise ScenarioDefinitionError(f"{where}: statement and spec are required")
+    if isinstance(entry.expect, Returns) and _has_numbers(entry.expect.tree):
+        if entry.oracle is None and not entry.oracle_exempt:
+            raise ScenarioDefinitionError(
+                f"{where}: it returns values, so it needs an oracle=Oracle(...) or an "
+                "oracle_exempt='why the values need no finite-difference check'"
+            )
+
+
+def _has_numbers(tree: Any) -> bool:
+    from conformance.expect import Value
+
+    if isinstance(tree, bool):
+        return False
+    if isinstance(tree, (float, Value)):
+        return True
+    if isinstance(tree, dict):
+        return any(_has_numbers(v) for v in tree.values())
+    if isinstance(tree, (list, tuple)):
+        return any(_has_numbers(v) for v in tree)
+    return False
+
+
+def _load_catalogue() -> None:
+    import conformance.catalogue  # noqa: F401 - importing registers every scenario
+
+
+def all_scenarios() -> list[Scenario]:
+    """Every registered scenario, in catalogue order."""
+    _load_catalogue()
+    return list(_REGISTRY.values())
+
+
+def get(scenario_id: str) -> Scenario:
+    _load_catalogue()
+    try:
+        return _REGISTRY[scenario_id]
+    except KeyError:
+        raise KeyError(f"no scenario {scenario_id!r}; see `tapeconf list`") from None
