@@ -1,0 +1,304 @@
+"""Section B of the spec: ``watched_variables()`` (V02-V10), plus reads and assignment (OP14).
+
+Watched variables are reported by name (``["v", "w"]``): each entry of ``watched_variables()`` is
+matched by identity against the scenario's own variables, so the order and the identity are both
+pinned and the report stays readable.
+
+Skipped spec entries: none in this section (V01 and V09 do not exist in the spec).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from conformance.expect import returns
+from conformance.registry import Oracle, scenario
+
+_square = Oracle(lambda fw, x: x * x, at=(3.0,))
+
+
+def _names(watched: Sequence[Any], **candidates: Any) -> list[str]:
+    """Name each watched variable by identity with one of ``candidates`` ("?" if none)."""
+    return [
+        next((name for name, variable in candidates.items() if variable is item), "?")
+        for item in watched
+    ]
+
+
+@scenario(
+    "variables.watched_in_access_order",
+    spec="W04",
+    statement="watched_variables() lists the variables read, one created inside included, in order",
+    expect=returns(["v", "w"]),
+    features=["variables", "watched_variables"],
+)
+def _(fw):
+    v = fw.Variable(3.0)
+    with fw.GradientTape() as tape:
+        w = fw.Variable(2.0)
+        v * v + w * w
+    return _names(tape.watched_variables(), v=v, w=w)
+
+
+@scenario(
+    "variables.watched_empty_before_and_after_empty_tape",
+    spec="V02",
+    statement="watched_variables() is empty (no error) before entering and for an empty tape",
+    expect=returns([[], []]),
+    features=["watched_variables"],
+)
+def _(fw):
+    tape = fw.GradientTape()
+    before = list(tape.watched_variables())
+    with tape:
+        pass
+    return [before, list(tape.watched_variables())]
+
+
+@scenario(
+    "variables.watched_cleared_by_reset",
+    spec="V03",
+    statement="reset() clears watched_variables(); later reads are listed again",
+    expect=returns(["w"]),
+    features=["variables", "watched_variables", "reset"],
+)
+def _(fw):
+    v = fw.Variable(1.0)
+    w = fw.Variable(2.0)
+    with fw.GradientTape() as tape:
+        v * v
+        tape.reset()
+        w * w
+    return _names(tape.watched_variables(), v=v, w=w)
+
+
+@scenario(
+    "variables.watched_after_tape_consumed",
+    spec="V04",
+    statement="watched_variables() still answers after a non-persistent tape was consumed",
+    expect=returns(["v"]),
+    features=["variables", "watched_variables"],
+)
+def _(fw):
+    v = fw.Variable(1.0)
+    with fw.GradientTape() as tape:
+        y = v * v
+    tape.gradient(y, v)
+    return _names(tape.watched_variables(), v=v)
+
+
+@scenario(
+    "variables.assign_add_is_an_access",
+    spec="V05",
+    statement="assign_add() on a trainable variable inside the tape watches it",
+    expect=returns(["v"]),
+    features=["variables", "watched_variables"],
+)
+def _(fw):
+    v = fw.Variable(1.0)
+    with fw.GradientTape() as tape:
+        v.assign_add(1.0)
+    return _names(tape.watched_variables(), v=v)
+
+
+@scenario(
+    "variables.assign_is_an_access",
+    spec="V05",
+    statement="assign() on a trainable variable inside the tape watches it",
+    expect=returns(["v"]),
+    features=["variables", "watched_variables"],
+)
+def _(fw):
+    v = fw.Variable(1.0)
+    with fw.GradientTape() as tape:
+        v.assign(5.0)
+    return _names(tape.watched_variables(), v=v)
+
+
+@scenario(
+    "variables.non_trainable_read_not_listed",
+    spec="V06",
+    statement="reading a non-trainable variable does not list it in watched_variables()",
+    expect=returns([]),
+    features=["variables", "watched_variables"],
+)
+def _(fw):
+    n = fw.Variable(1.0, trainable=False)
+    with fw.GradientTape() as tape:
+        n * 2.0
+    return _names(tape.watched_variables(), n=n)
+
+
+@scenario(
+    "variables.read_in_stop_recording_not_listed",
+    spec="V06",
+    statement="a variable read only inside stop_recording() is not listed in watched_variables()",
+    expect=returns([]),
+    features=["variables", "watched_variables", "stop_recording"],
+)
+def _(fw):
+    v = fw.Variable(1.0)
+    with fw.GradientTape() as tape:
+        with tape.stop_recording():
+            v * 2.0
+    return _names(tape.watched_variables(), v=v)
+
+
+@scenario(
+    "variables.read_with_auto_watch_off_not_listed",
+    spec="V06",
+    statement="with watch_accessed_variables=False a read variable is not listed",
+    expect=returns([]),
+    features=["variables", "watched_variables", "watch_accessed_variables"],
+)
+def _(fw):
+    v = fw.Variable(1.0)
+    with fw.GradientTape(watch_accessed_variables=False) as tape:
+        v * 2.0
+    return _names(tape.watched_variables(), v=v)
+
+
+@scenario(
+    "variables.explicit_watch_unread_listed",
+    spec="V07",
+    statement="an explicitly watched variable is listed even if it is never read",
+    expect=returns(["v"]),
+    features=["variables", "watched_variables"],
+)
+def _(fw):
+    v = fw.Variable(1.0)
+    with fw.GradientTape() as tape:
+        tape.watch(v)
+    return _names(tape.watched_variables(), v=v)
+
+
+@scenario(
+    "variables.non_trainable_explicit_watch_listed",
+    spec="W05",
+    statement="an explicitly watched non-trainable variable is listed in watched_variables()",
+    expect=returns(["v"]),
+    features=["variables", "watched_variables"],
+)
+def _(fw):
+    v = fw.Variable(3.0, trainable=False)
+    with fw.GradientTape() as tape:
+        tape.watch(v)
+        v * v
+    return _names(tape.watched_variables(), v=v)
+
+
+@scenario(
+    "variables.int_variable_listed_without_gradient",
+    spec="V08",
+    statement="an int variable is trainable by default: it is listed, but its gradient is None",
+    expect=returns([None, ["v"]]),
+    features=["variables", "watched_variables"],
+)
+def _(fw):
+    v = fw.Variable(3, dtype=fw.int32)
+    with fw.GradientTape() as tape:
+        y = v * v
+    return [tape.gradient(y, v), _names(tape.watched_variables(), v=v)]
+
+
+@scenario(
+    "variables.reentered_persistent_accumulates",
+    spec="V10",
+    statement="re-entering a persistent tape adds to watched_variables() instead of starting over",
+    expect=returns(["v", "w"]),
+    features=["variables", "watched_variables"],
+)
+def _(fw):
+    v = fw.Variable(1.0)
+    w = fw.Variable(2.0)
+    with fw.GradientTape(persistent=True) as tape:
+        y = v * 2.0
+    tape.gradient(y, v)
+    with tape:
+        w * 2.0
+    return _names(tape.watched_variables(), v=v, w=w)
+
+
+@scenario(
+    "variables.read_value_is_an_access",
+    spec="W04",
+    statement="read_value() inside the tape is a recorded read of the variable",
+    expect=returns(2.0),
+    features=["variables"],
+    oracle=Oracle(lambda fw, v: v * 2.0, at=(3.0,)),
+)
+def _(fw):
+    v = fw.Variable(3.0)
+    with fw.GradientTape() as tape:
+        y = v.read_value() * 2.0
+    return tape.gradient(y, v)
+
+
+@scenario(
+    "variables.assign_not_differentiable",
+    spec="OP14",
+    statement="assign() is not differentiable: no gradient flows back to the assigned value",
+    expect=returns(None),
+    features=["variables"],
+)
+def _(fw):
+    x = fw.constant(3.0)
+    v = fw.Variable(0.0)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        v.assign(x * 2.0)
+        y = v * v
+    return tape.gradient(y, x)
+
+
+@scenario(
+    "variables.read_after_assign",
+    spec="OP14",
+    statement="a read after assign() differentiates with respect to the variable at its new value",
+    expect=returns(12.0),
+    features=["variables"],
+    oracle=Oracle(lambda fw, v: v * v, at=(6.0,)),
+)
+def _(fw):
+    x = fw.constant(3.0)
+    v = fw.Variable(0.0)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        v.assign(x * 2.0)
+        y = v * v
+    return tape.gradient(y, v)
+
+
+@scenario(
+    "variables.reads_around_assign_add",
+    spec="OP14",
+    statement="reads before and after assign_add() are separate uses: their contributions add",
+    expect=returns(5.0),
+    features=["variables"],
+    # a = u; the update makes later reads u + 1; w = a + (u + 1)^2
+    oracle=Oracle(lambda fw, u: u + (u + 1.0) * (u + 1.0), at=(1.0,)),
+)
+def _(fw):
+    u = fw.Variable(1.0)
+    with fw.GradientTape() as tape:
+        a = u * 1.0
+        u.assign_add(1.0)
+        w = a + u * u
+    return tape.gradient(w, u)
+
+
+@scenario(
+    "variables.value_at_read_time",
+    spec="OP14",
+    statement="the gradient uses the value a read saw, not the value when gradient() runs",
+    expect=returns(6.0),
+    features=["variables"],
+    oracle=_square,
+)
+def _(fw):
+    v = fw.Variable(3.0)
+    with fw.GradientTape() as tape:
+        y = v * v
+    v.assign(100.0)
+    return tape.gradient(y, v)

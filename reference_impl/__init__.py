@@ -1,0 +1,213 @@
+"""A small, readable reverse-mode tape with TensorFlow's public names.
+
+``import reference_impl as tf`` runs ``tf.GradientTape`` programs unchanged and gives the values,
+``None``s, exception types and messages, and logged warnings that TensorFlow 2.21 gives (see
+``shared/spec/tf_gradient_tape.md``). Arrays live on NumPy (CPU).
+
+>>> import reference_impl as tf
+>>> x = tf.Variable(3.0)
+>>> with tf.GradientTape() as outer:
+...     with tf.GradientTape() as inner:
+...         y = x * x
+...     dy = inner.gradient(y, x)
+>>> float(dy), float(outer.gradient(dy, x))
+(6.0, 2.0)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import types
+from collections.abc import Iterator
+from typing import Any
+
+from reference_impl import _dtypes, _ops, errors, nest
+from reference_impl._core import Tensor, TensorShape, convert, state, to_array
+from reference_impl._custom_gradient import custom_gradient
+from reference_impl._dtypes import (
+    DType,
+    as_dtype,
+    bfloat16,
+    complex64,
+    complex128,
+    float16,
+    float32,
+    float64,
+    int8,
+    int16,
+    int32,
+    int64,
+    string,
+    uint8,
+)
+from reference_impl._gradient_tape import GradientTape, UnconnectedGradients
+from reference_impl._ops import (
+    abs,
+    add,
+    argmax,
+    broadcast_to,
+    cast,
+    ceil,
+    complex,
+    concat,
+    cond,
+    conj,
+    cos,
+    divide,
+    equal,
+    exp,
+    fill,
+    floor,
+    gather,
+    greater,
+    greater_equal,
+    identity,
+    imag,
+    less,
+    less_equal,
+    log,
+    logical_not,
+    matmul,
+    maximum,
+    minimum,
+    multiply,
+    negative,
+    norm,
+    not_equal,
+    ones,
+    ones_like,
+    pow,
+    real,
+    reciprocal,
+    reduce_max,
+    reduce_mean,
+    reduce_sum,
+    relu,
+    reshape,
+    round,
+    shape,
+    sigmoid,
+    sign,
+    sin,
+    size,
+    softmax,
+    sqrt,
+    square,
+    stack,
+    stop_gradient,
+    subtract,
+    tanh,
+    tensordot,
+    tile,
+    transpose,
+    unstack,
+    where,
+    while_loop,
+    zeros,
+    zeros_like,
+)
+from reference_impl._variables import Variable
+
+__version__ = "0.1.0"
+
+bool = _dtypes.bool_  # noqa: A001 - TensorFlow's name for the dtype
+range = _ops.range_  # noqa: A001 - TensorFlow's name
+newaxis = None
+
+
+def constant(value: Any, dtype: Any = None, shape: Any = None, name: str | None = None) -> Tensor:
+    """``tf.constant``: a tensor from a Python or NumPy value (float32 for Python floats)."""
+    if isinstance(value, Tensor):
+        value = value._value
+    array, resolved = to_array(value, dtype)
+    if shape is not None:
+        import numpy as np
+
+        array = np.broadcast_to(array, tuple(shape)).copy() if array.size == 1 else np.reshape(array, shape)
+    return Tensor(array, resolved)
+
+
+def convert_to_tensor(value: Any, dtype: Any = None, name: str | None = None) -> Tensor:
+    """``tf.convert_to_tensor``: tensors pass through, variables are read, values are wrapped."""
+    return convert(value, as_dtype(dtype) if dtype is not None else None)
+
+
+def is_tensor(value: Any) -> bool:
+    return isinstance(value, (Tensor, Variable))
+
+
+# ---- devices ------------------------------------------------------------------------------------
+
+
+def available_devices() -> list[str]:
+    """Devices this installation can place tensors on: ``CPU:0`` always."""
+    return ["CPU:0"]
+
+
+def _canonical_device(name: str) -> str:
+    text = (name or "").split("device:")[-1].strip("/").upper()
+    if text in ("CPU", "CPU:0", ""):
+        return "CPU:0"
+    if text.startswith("GPU"):
+        raise RuntimeError(
+            f"device {name!r} is not available: reference_impl runs on NumPy (CPU:0) only here; "
+            f"available devices: {available_devices()}"
+        )
+    raise ValueError(f"unknown device {name!r}; use 'CPU:0' (available: {available_devices()})")
+
+
+@contextlib.contextmanager
+def device(device_name: str) -> Iterator[None]:
+    """``tf.device``: place new tensors on ``device_name`` inside the block."""
+    previous = state.device
+    state.device = _canonical_device(device_name)
+    try:
+        yield
+    finally:
+        state.device = previous
+
+
+# ---- TensorFlow's submodules --------------------------------------------------------------------
+
+
+def _module(name: str, **members: Any) -> types.ModuleType:
+    module = types.ModuleType(f"{__name__}.{name}")
+    module.__dict__.update(members)
+    return module
+
+
+math = _module(
+    "math", abs=abs, add=add, argmax=argmax, ceil=ceil, conj=conj, cos=cos, divide=divide, equal=equal,
+    exp=exp, floor=floor, greater=greater, greater_equal=greater_equal, imag=imag, less=less,
+    less_equal=less_equal, log=log, logical_not=logical_not, maximum=maximum, minimum=minimum,
+    multiply=multiply, negative=negative, not_equal=not_equal, pow=pow, real=real, reciprocal=reciprocal,
+    reduce_max=reduce_max, reduce_mean=reduce_mean, reduce_sum=reduce_sum, round=round, sigmoid=sigmoid,
+    sign=sign, sin=sin, sqrt=sqrt, square=square, subtract=subtract, tanh=tanh,
+    truediv=divide,
+)
+nn = _module(
+    "nn", relu=relu, softmax=softmax, sigmoid=sigmoid, tanh=tanh,
+    embedding_lookup=lambda params, ids, **_: gather(params, ids),
+)
+random = _module("random", uniform=_ops.uniform, normal=_ops.normal)
+dtypes = _module(
+    "dtypes", DType=DType, as_dtype=as_dtype, float16=float16, bfloat16=bfloat16, float32=float32,
+    float64=float64, complex64=complex64, complex128=complex128, int8=int8, int16=int16, int32=int32,
+    int64=int64, uint8=uint8, bool=bool, string=string,
+)
+autodiff = _module("autodiff", GradientTape=GradientTape)
+
+__all__ = [
+    "DType", "GradientTape", "Tensor", "TensorShape", "UnconnectedGradients", "Variable",
+    "abs", "add", "argmax", "as_dtype", "autodiff", "available_devices", "bfloat16", "bool",
+    "broadcast_to", "cast", "ceil", "complex", "complex64", "complex128", "concat", "cond", "conj",
+    "constant", "convert_to_tensor", "cos", "custom_gradient", "device", "divide", "dtypes", "equal",
+    "errors", "exp", "fill", "float16", "float32", "float64", "floor", "gather", "greater",
+    "greater_equal", "identity", "imag", "int8", "int16", "int32", "int64", "is_tensor", "less",
+    "less_equal", "log", "logical_not", "math", "matmul", "maximum", "minimum", "multiply", "negative",
+    "nest", "newaxis", "nn", "norm", "not_equal", "ones", "ones_like", "pow", "random", "range", "real",
+    "reciprocal", "reduce_max", "reduce_mean", "reduce_sum", "relu", "reshape", "round", "shape",
+    "sigmoid", "sign", "sin", "size", "softmax", "sqrt", "square", "stack", "stop_gradient", "string",
+    "subtract", "tanh", "tensordot", "tile", "transpose", "uint8", "unstack", "where", "while_loop",
+    "zeros", "zeros_like",
+]

@@ -1,0 +1,443 @@
+"""Tensors, the thread-local tape set, recording, and backpropagation.
+
+The model is TensorFlow's (see the spec's "mental model"):
+
+- Each thread has an ordered set of *active* tapes. An op is recorded on an active tape iff one
+  of its inputs is watched by that tape or produced by an op already on it, and that input has a
+  trainable (floating or complex) dtype.
+- A tape maps tensor ids to the op record that produced them. ``backprop`` walks those records
+  from the targets, newest first, and applies each op's vector-Jacobian products, which are
+  written with this library's own ops: when another tape is recording, the backward pass is
+  itself recorded, and nested tapes give higher derivatives with no special case.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from reference_impl import errors
+from reference_impl._dtypes import DType, as_dtype, dtype_of_array, float32, int32, int64, string
+from reference_impl._dtypes import bool_ as bool_dtype
+
+__all__ = ["OpRecord", "Primitive", "Tape", "Tensor", "TensorShape", "backprop", "call", "state"]
+
+_next_id = itertools.count(1).__next__
+
+
+class _ThreadState(threading.local):
+    def __init__(self) -> None:
+        self.tapes: list[Tape] = []  # the active tapes, in push order
+        self.variable_watchers: list[Any] = []  # custom_gradient's variable watchers
+        self.device: str = "CPU:0"
+
+
+state = _ThreadState()
+
+
+# ---- shapes and tensors -----------------------------------------------------------------------
+
+
+class TensorShape(tuple):
+    """A fully known shape; prints like TensorFlow's ``TensorShape``."""
+
+    @property
+    def rank(self) -> int:
+        return len(self)
+
+    @property
+    def ndims(self) -> int:
+        return len(self)
+
+    def as_list(self) -> list[int]:
+        return list(self)
+
+    def num_elements(self) -> int:
+        return int(np.prod(self, dtype=np.int64))
+
+    def __repr__(self) -> str:
+        return f"TensorShape({list(self)})"
+
+
+class Tensor:
+    """An immutable array with a dtype, a device and a unique id (what tapes watch)."""
+
+    __slots__ = ("_value", "_dtype", "_id", "__weakref__")
+    __array_priority__ = 100  # NumPy scalars defer to our reflected operators
+
+    def __init__(self, value: Any, dtype: DType | None = None) -> None:
+        self._value = value
+        self._dtype = dtype if dtype is not None else dtype_of_array(value)
+        self._id = _next_id()
+
+    # ---- what TensorFlow's EagerTensor offers
+    @property
+    def dtype(self) -> DType:
+        return self._dtype
+
+    @property
+    def shape(self) -> TensorShape:
+        return TensorShape(np.shape(self._value))
+
+    @property
+    def ndim(self) -> int:
+        return np.ndim(self._value)
+
+    @property
+    def device(self) -> str:
+        return "/job:localhost/replica:0/task:0/device:CPU:0"
+
+    def numpy(self) -> Any:
+        value = self._value
+        if isinstance(value, np.ndarray):
+            return value[()] if value.ndim == 0 else value.copy()
+        if isinstance(value, np.generic):
+            return value
+        return np.asarray(value)  # another backend's array: copy it to the host
+
+    def ref(self) -> _Ref:
+        return _Ref(self)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return np.asarray(self._value, dtype=dtype)
+
+    def __repr__(self) -> str:
+        return f"<tf.Tensor: shape={tuple(self.shape)}, dtype={self._dtype.name}, numpy={self.numpy()!r}>"
+
+    def __str__(self) -> str:
+        return f"tf.Tensor({self.numpy()}, shape={tuple(self.shape)}, dtype={self._dtype.name})"
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __float__(self) -> float:
+        return float(self._value)
+
+    def __int__(self) -> int:
+        return int(self._value)
+
+    def __index__(self) -> int:
+        return int(self._value)
+
+    def __len__(self) -> int:
+        shape = np.shape(self._value)
+        if not shape:
+            raise TypeError("Scalar tensor has no `len()`")
+        return shape[0]
+
+    def __iter__(self) -> Any:
+        shape = np.shape(self._value)
+        if not shape:
+            raise TypeError("Cannot iterate over a scalar tensor.")
+        return (self[i] for i in range(shape[0]))
+
+    __hash__ = None  # type: ignore[assignment]  # elementwise __eq__, as in TensorFlow 2
+
+
+class _Ref:
+    """``tensor.ref()``: a hashable handle to a tensor, as TensorFlow's ``Reference``."""
+
+    __slots__ = ("_tensor",)
+
+    def __init__(self, tensor: Any) -> None:
+        self._tensor = tensor
+
+    def deref(self) -> Any:
+        return self._tensor
+
+    def __hash__(self) -> int:
+        return self._tensor._id
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Ref) and other._tensor is self._tensor
+
+
+# ---- conversion -------------------------------------------------------------------------------
+
+_PYTHON_DEFAULTS = {float: float32, int: int32, bool: bool_dtype, str: string, bytes: string}
+
+
+def _is_tensor_like(value: Any) -> bool:
+    return hasattr(value, "_as_tensor") or isinstance(value, Tensor)
+
+
+def to_array(value: Any, dtype: DType | None = None) -> tuple[Any, DType]:
+    """A Python or NumPy value as a backend array and its DType, with TensorFlow's defaults.
+
+    Python floats become float32 and Python ints int32 (int64 when they do not fit); NumPy
+    arrays keep their dtype. An explicit ``dtype`` that cannot hold the value is a TypeError.
+    """
+    if dtype is not None:
+        dtype = as_dtype(dtype)
+        if dtype is string:
+            return _string_array(value), string
+        array = np.asarray(value)
+        if array.dtype.kind in "fc" and dtype.is_integer:
+            raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}")
+        if array.dtype.kind == "c" and not dtype.is_complex:
+            raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}")
+        return array.astype(dtype._np, copy=False), dtype
+    if isinstance(value, (np.ndarray, np.generic)):
+        array = np.asarray(value)
+        if array.dtype.kind in "SUO":
+            return _string_array(value), string
+        return array, dtype_of_array(array)
+    array = np.asarray(value)
+    kind = array.dtype.kind
+    if kind == "f":
+        return array.astype(np.float32), float32
+    if kind in "iu":
+        fits = array.size == 0 or (array.min() >= -(2**31) and array.max() < 2**31)
+        return (array.astype(np.int32), int32) if fits else (array.astype(np.int64), int64)
+    if kind in "SUO":
+        return _string_array(value), string
+    return array, dtype_of_array(array)
+
+
+def _string_array(value: Any) -> np.ndarray:
+    array = np.asarray(value, dtype=object)
+    encode = np.vectorize(lambda s: s.encode() if isinstance(s, str) else s, otypes=[object])
+    return encode(array) if array.size else array
+
+
+def convert(value: Any, dtype: DType | None = None) -> Tensor:
+    """``tf.convert_to_tensor``: tensors pass through, variables are read, the rest is wrapped."""
+    if isinstance(value, Tensor):
+        if dtype is not None and as_dtype(dtype) is not value._dtype:
+            raise ValueError(
+                f"Tensor conversion requested dtype {as_dtype(dtype).name} for Tensor with dtype "
+                f"{value._dtype.name}: {value!r}"
+            )
+        return value
+    if hasattr(value, "_as_tensor"):
+        return value._as_tensor()
+    if isinstance(value, (list, tuple)) and any(_is_tensor_like(v) for v in value):
+        from reference_impl import _ops
+
+        return _ops.stack([convert(v, dtype) for v in value])
+    if value is None:
+        raise ValueError(
+            "Attempt to convert a value (None) with an unsupported type (<class 'NoneType'>) to a Tensor."
+        )
+    array, resolved = to_array(value, dtype)
+    return Tensor(array, resolved)
+
+
+# ---- tapes and recording ----------------------------------------------------------------------
+
+
+class Primitive:
+    """An op: how to compute it, and its vector-Jacobian products (one rule per input).
+
+    A rule is ``rule(g, ans, *inputs, **kwargs) -> gradient or None`` for a single-output op, or
+    ``rule(grads, outs, *inputs, **kwargs)`` for a multi-output op (``n_outputs > 1``).
+    ``variadic`` ops take one rule ``rule(index, g, ans, inputs, **kwargs)`` for every input.
+    """
+
+    __slots__ = ("name", "tf_name", "impl", "rules", "variadic", "n_outputs", "broadcasts")
+
+    def __init__(self, name: str, impl: Callable[..., Any], *, tf_name: str | None = None,
+                 n_outputs: int = 1, broadcasts: bool = False, variadic: bool = False) -> None:
+        self.name = name
+        self.tf_name = tf_name or name
+        self.impl = impl
+        self.rules: tuple[Callable[..., Any] | None, ...] | None = None
+        self.variadic = variadic
+        self.n_outputs = n_outputs
+        self.broadcasts = broadcasts
+
+    def backward(self, record: OpRecord, grads: list[Any]) -> Sequence[Any]:
+        """One gradient (or ``None``) per input of ``record``."""
+        if self.rules is None:
+            raise LookupError(f"gradient registry has no entry for: {self.tf_name}")
+        inputs, kwargs = record.inputs, record.kwargs
+        upstream = grads[0] if self.n_outputs == 1 else grads
+        ans = record.outputs[0] if self.n_outputs == 1 else record.outputs
+        if self.variadic:
+            rule = self.rules[0]
+            return [rule(i, upstream, ans, inputs, **kwargs) if record.needs[i] else None
+                    for i in range(len(inputs))]
+        result = []
+        for i, rule in enumerate(self.rules):
+            if not record.needs[i] or rule is None:
+                result.append(None)
+                continue
+            grad = rule(upstream, ans, *inputs, **kwargs)
+            if self.broadcasts and grad is not None:
+                grad = unbroadcast(grad, inputs[i])
+            result.append(grad)
+        return result
+
+
+class OpRecord:
+    """One recorded op: its primitive, inputs, outputs and static arguments, in tape order."""
+
+    __slots__ = ("primitive", "inputs", "outputs", "kwargs", "seq", "needs")
+
+    def __init__(self, primitive: Any, inputs: tuple[Any, ...], outputs: tuple[Tensor, ...],
+                 kwargs: dict[str, Any]) -> None:
+        self.primitive = primitive
+        self.inputs = inputs
+        self.outputs = outputs
+        self.kwargs = kwargs
+        self.seq = _next_id()
+        self.needs: Sequence[bool] = ()  # set during backprop: which inputs need a gradient
+
+
+class Tape:
+    """What one GradientTape records: watched ids and the op that produced each tensor id."""
+
+    __slots__ = ("persistent", "watch_accessed_variables", "tensor_ids", "producer",
+                 "watched_variables")
+
+    def __init__(self, persistent: bool, watch_accessed_variables: bool) -> None:
+        self.persistent = persistent
+        self.watch_accessed_variables = watch_accessed_variables
+        self.tensor_ids: set[int] = set()
+        self.producer: dict[int, OpRecord] = {}
+        self.watched_variables: dict[int, Any] = {}
+
+    def watch(self, tensor: Any) -> None:
+        self.tensor_ids.add(tensor._id)
+
+    def watch_variable(self, variable: Any) -> None:
+        self.tensor_ids.add(variable._id)
+        self.watched_variables.setdefault(variable._id, variable)
+
+    def record(self, record: OpRecord) -> None:
+        for output in record.outputs:
+            self.producer[output._id] = record
+            self.tensor_ids.add(output._id)
+
+
+def record(primitive: Any, inputs: tuple[Any, ...], outputs: tuple[Tensor, ...],
+           kwargs: dict[str, Any] | None = None) -> None:
+    """Record an op on every active tape that watches one of its trainable inputs."""
+    entry = None
+    for tape in state.tapes:
+        ids = tape.tensor_ids
+        for tensor in inputs:
+            if tensor._id in ids and tensor._dtype.is_trainable:
+                break
+        else:
+            continue
+        if entry is None:
+            entry = OpRecord(primitive, inputs, outputs, kwargs or {})
+        tape.record(entry)
+
+
+def call(primitive: Primitive, inputs: tuple[Tensor, ...], kwargs: dict[str, Any] | None = None,
+         dtype: DType | None = None) -> Any:
+    """Run ``primitive`` on tensors, wrap the result(s), and record it on the active tapes."""
+    if len(inputs) == 2 and not kwargs:  # the common case, without building an argument list
+        result = primitive.impl(inputs[0]._value, inputs[1]._value)
+    elif len(inputs) == 1 and not kwargs:
+        result = primitive.impl(inputs[0]._value)
+    else:
+        values = [t._value for t in inputs]
+        result = primitive.impl(*values, **kwargs) if kwargs else primitive.impl(*values)
+    if primitive.n_outputs == 1:
+        out = Tensor(result, dtype)
+        if state.tapes:
+            record(primitive, inputs, (out,), kwargs)
+        return out
+    outs = tuple(Tensor(r) for r in result)
+    if state.tapes:
+        record(primitive, inputs, outs, kwargs)
+    return outs
+
+
+# ---- backpropagation --------------------------------------------------------------------------
+
+
+def unbroadcast(grad: Tensor, like: Any) -> Tensor:
+    """Sum ``grad`` over the axes that broadcasting added to (or stretched in) ``like``."""
+    shape = like._value.shape
+    grad_shape = grad._value.shape
+    if grad_shape == shape:
+        return grad
+    from reference_impl import _ops
+
+    lead = len(grad_shape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad_shape[lead + i] != 1
+    )
+    summed = _ops.reduce_sum(grad, axis=axes) if axes else grad
+    return _ops.reshape(summed, shape) if np.shape(summed._value) != shape else summed
+
+
+def _reachable(tape: Tape, target_ids: list[int],
+               source_ids: set[int]) -> tuple[list[OpRecord], set[int]]:
+    """Ops on ``tape`` on a path from a source to a target (newest first), and the ids of the
+    tensors that depend on a source (only those need a gradient)."""
+    producer = tape.producer
+    seen: dict[int, OpRecord] = {}
+    stack = [producer[i] for i in target_ids if i in producer]
+    while stack:
+        entry = stack.pop()
+        if entry.seq in seen:
+            continue
+        seen[entry.seq] = entry
+        for tensor in entry.inputs:
+            parent = producer.get(tensor._id)
+            if parent is not None and parent.seq not in seen:
+                stack.append(parent)
+    ordered = sorted(seen.values(), key=lambda e: e.seq)
+    # Keep ops that consume a source or an output of a kept op (forward pass, oldest first).
+    live = set(source_ids)
+    kept = []
+    for entry in ordered:
+        if any(t._id in live for t in entry.inputs):
+            kept.append(entry)
+            live.update(o._id for o in entry.outputs)
+    kept.reverse()
+    return kept, live
+
+
+def _accumulate(grads: dict[int, Any], tensor_id: int, grad: Any) -> None:
+    previous = grads.get(tensor_id)
+    if previous is None:
+        grads[tensor_id] = grad
+    else:
+        from reference_impl import _ops
+
+        grads[tensor_id] = _ops.add(previous, grad)
+
+
+def backprop(tape: Tape, targets: Sequence[Any], sources: Sequence[Any],
+             seeds: Sequence[Any]) -> list[Any]:
+    """Gradients of ``targets`` (weighted by ``seeds``) with respect to each source, or ``None``.
+
+    A target contributes only if an op on the tape produced it or it is itself a source (then
+    its seed is its own gradient). Contributions reaching a tensor by several paths are summed.
+    """
+    source_ids = {s._id for s in sources}
+    grads: dict[int, Any] = {}
+    for target, seed in zip(targets, seeds):
+        if seed is not None and (target._id in tape.producer or target._id in source_ids):
+            _accumulate(grads, target._id, seed)
+    ops, live = _reachable(tape, [t._id for t in targets], source_ids)
+    for entry in ops:
+        upstream = [grads.get(o._id) for o in entry.outputs]
+        if all(g is None for g in upstream):
+            continue
+        if len(upstream) > 1:  # unused outputs of a multi-output op receive zeros, not None
+            from reference_impl import _ops
+
+            upstream = [_ops.zeros_like(o) if g is None else g for o, g in zip(entry.outputs, upstream)]
+        entry.needs = [t._id in live and t._dtype.is_trainable for t in entry.inputs]
+        input_grads = entry.primitive.backward(entry, upstream)
+        if len(input_grads) < len(entry.inputs):
+            raise errors.InternalError(
+                None, None,
+                f"Recorded operation '{entry.primitive.name}' returned too few gradients. "
+                f"Expected {len(entry.inputs)} but received {len(input_grads)}",
+            )
+        for tensor, grad, needed in zip(entry.inputs, input_grads, entry.needs):
+            if grad is not None and needed:
+                _accumulate(grads, tensor._id, grad)
+    return [grads.get(s._id) for s in sources]

@@ -1,0 +1,91 @@
+"""``custom_gradient``: a function whose gradient is the one it returns, not its ops'.
+
+As in TensorFlow's eager implementation, the forward function runs normally; its outputs are
+then re-issued as outputs of one recorded op whose backward function is the user's ``grad_fn``.
+Variables the function reads are inputs of that op too, and ``grad_fn`` must accept them.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from reference_impl import nest
+from reference_impl._core import OpRecord, Tensor, convert, record, state
+
+__all__ = ["custom_gradient"]
+
+
+class _CustomGradientOp:
+    """The recorded op of one custom_gradient call; its backward is the user's grad_fn."""
+
+    def __init__(self, name: str, grad_fn: Callable[..., Any], n_inputs: int, variables: list[Any]) -> None:
+        self.name = name
+        self.tf_name = name
+        self.grad_fn = grad_fn
+        self.n_inputs = n_inputs
+        self.variables = variables
+
+    def backward(self, entry: OpRecord, grads: list[Any]) -> Sequence[Any]:
+        if self.variables:
+            input_grads, variable_grads = self.grad_fn(*grads, variables=self.variables)
+            if len(variable_grads) != len(self.variables):
+                raise ValueError("Must return gradient for each variable from @custom_gradient grad_fn.")
+        else:
+            input_grads, variable_grads = self.grad_fn(*grads), []
+        flat = nest.flatten(input_grads)
+        if len(flat) != self.n_inputs:
+            raise ValueError(
+                f"custom_gradient function expected to return {self.n_inputs} gradients, "
+                f"but returned {len(flat)} instead."
+            )
+        return [None if g is None else convert(g) for g in [*flat, *variable_grads]]
+
+
+def _accepts_variables(grad_fn: Callable[..., Any]) -> bool:
+    parameters = inspect.signature(grad_fn).parameters.values()
+    return any(p.name == "variables" or p.kind is p.VAR_KEYWORD for p in parameters)
+
+
+def custom_gradient(f: Callable[..., Any] | None = None) -> Callable[..., Any]:
+    """Decorator: ``f(*x)`` returns ``(y, grad_fn)``; gradients of ``y`` come from ``grad_fn``.
+
+    >>> import reference_impl as tf
+    >>> @tf.custom_gradient
+    ... def clip_grad(x):
+    ...     return x * 1.0, lambda dy: tf.minimum(dy, 0.5)
+    >>> x = tf.constant(3.0)
+    >>> with tf.GradientTape() as tape:
+    ...     tape.watch(x)
+    ...     y = clip_grad(x)
+    >>> float(tape.gradient(y, x))
+    0.5
+    """
+    if f is None:
+        return custom_gradient
+
+    @functools.wraps(f)
+    def decorated(*args: Any, **kwargs: Any) -> Any:
+        inputs = [convert(a) for a in args]
+        watcher: dict[int, Any] = {}
+        state.variable_watchers.append(watcher)
+        try:
+            result, grad_fn = f(*inputs, **kwargs)
+        finally:
+            state.variable_watchers.remove(watcher)
+        variables = [watcher[key] for key in sorted(watcher)]
+        if variables and not _accepts_variables(grad_fn):
+            raise TypeError(
+                "@tf.custom_gradient grad_fn must accept keyword argument 'variables', since function "
+                f"uses variables: {variables}"
+            )
+        flat = [convert(r) for r in nest.flatten(result)]
+        outputs = tuple(Tensor(r._value, r._dtype) for r in flat)
+        op = _CustomGradientOp(getattr(f, "__name__", "custom_gradient"), grad_fn, len(inputs), variables)
+        if state.tapes:
+            record(op, (*inputs, *variables), outputs)
+        return nest.pack_sequence_as(result, list(outputs))
+
+    return decorated

@@ -1,0 +1,313 @@
+"""``GradientTape``: TensorFlow's public tape object over ``_core``'s recording and backprop.
+
+The state machine is TensorFlow's (``backprop.py``): the object owns at most one ``Tape``,
+created lazily by ``__enter__``; ``_recording`` says whether that tape is in the thread's active
+set. A non-persistent tape is dropped by its first successful gradient/jacobian, and the next
+``__enter__`` (or the end of a ``stop_recording`` block) silently starts a new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from reference_impl import _ops
+from reference_impl import nest as _nest
+from reference_impl._core import Tape, Tensor, backprop, convert, state
+from reference_impl._logging import log_first_n
+from reference_impl._variables import Variable
+
+__all__ = ["GradientTape", "UnconnectedGradients"]
+
+_CONSUMED = "A non-persistent GradientTape can only be used to compute one set of gradients (or jacobians)"
+_IN_CONTEXT_WARNING = (
+    "Calling GradientTape.gradient on a persistent tape inside its context is significantly less "
+    "efficient than calling it outside the context (it causes the gradient ops to be recorded on the "
+    "tape, leading to increased CPU and memory usage). Only call GradientTape.gradient inside the "
+    "context if you actually want to trace the gradient in order to compute higher order derivatives."
+)
+
+
+class UnconnectedGradients(enum.Enum):
+    """What ``gradient`` returns for a source the target does not depend on."""
+
+    NONE = "none"
+    ZERO = "zero"
+
+
+def _unconnected(value: Any) -> UnconnectedGradients:
+    try:
+        return UnconnectedGradients(value)
+    except ValueError:
+        raise ValueError(f"Unknown value for unconnected_gradients: {value!r}") from None
+
+
+def _watchables(structure: Any) -> list[Any]:
+    """Tensors and variables in ``structure``; anything else is a ValueError (TF's message)."""
+    found = []
+    for item in _nest.flatten(structure):
+        if not isinstance(item, (Tensor, Variable)):
+            raise ValueError(
+                f"Passed in object {item} of type '{type(item).__name__}', not tf.Tensor or "
+                "tf.Variable or ExtensionType."
+            )
+        found.append(item)
+    return found
+
+
+def _check_target(item: Any) -> Any:
+    if isinstance(item, (Tensor, Variable)):
+        return item
+    if item is None:
+        raise TypeError("Cannot convert the argument `type_value`: None to a TensorFlow DType.")
+    raise AttributeError(
+        f"gradient targets must be Tensors or Variables; got {item!r} of type "
+        f"'{type(item).__name__}' (wrap it with tf.constant and watch it)"
+    )
+
+
+def _check_source(item: Any) -> Any:
+    if isinstance(item, (Tensor, Variable)):
+        return item
+    if item is None:
+        raise TypeError("Cannot convert the argument `type_value`: None to a TensorFlow DType.")
+    raise TypeError(
+        f"gradient sources must be watched Tensors or Variables; got {item!r} of type "
+        f"'{type(item).__name__}' (use x = tf.convert_to_tensor(value); tape.watch(x))"
+    )
+
+
+def _value_like(item: Any) -> Tensor:
+    """A tensor with ``item``'s shape and dtype, without reading (and so recording) a variable."""
+    return Tensor(item._value, item._dtype)
+
+
+class GradientTape:
+    """Records operations for automatic differentiation (``tf.GradientTape``).
+
+    >>> import reference_impl as tf
+    >>> x = tf.constant(3.0)
+    >>> with tf.GradientTape() as tape:
+    ...     tape.watch(x)
+    ...     y = x * x
+    >>> float(tape.gradient(y, x))
+    6.0
+    """
+
+    def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True) -> None:
+        self._tape: Tape | None = None
+        self._persistent = persistent
+        self._watch_accessed_variables = watch_accessed_variables
+        self._watched_variables: tuple[Any, ...] = ()
+        self._recording = False
+
+    # ---- the context and its state machine
+    def __enter__(self) -> GradientTape:
+        self._push_tape()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._recording:
+            self._pop_tape()
+
+    def _push_tape(self) -> None:
+        if self._recording:
+            raise ValueError(
+                "Tape is still recording, This can happen if you try to re-enter an already-active tape."
+            )
+        if self._tape is None:
+            self._tape = Tape(self._persistent, self._watch_accessed_variables)
+        state.tapes.append(self._tape)
+        self._recording = True
+
+    def _pop_tape(self) -> None:
+        if not self._recording:
+            raise ValueError("Tape is not recording.")
+        state.tapes.remove(self._tape)
+        self._recording = False
+
+    @contextlib.contextmanager
+    def stop_recording(self) -> Iterator[None]:
+        """Ops inside the block are not recorded on this tape."""
+        if self._tape is None:
+            raise RuntimeError("Trying to stop recording a tape which is not recording.")
+        self._pop_tape()
+        try:
+            yield
+        finally:
+            self._push_tape()
+
+    def reset(self) -> None:
+        """Discard everything recorded and watched so far; keep recording."""
+        self._pop_tape()
+        self._tape = None
+        self._push_tape()
+
+    # ---- watching
+    def watch(self, tensor: Any) -> None:
+        """Watch every tensor or variable in the (nested) ``tensor``."""
+        for item in _watchables(tensor):
+            if not item._dtype.is_trainable:
+                log_first_n(
+                    "watch-dtype", 5,
+                    f"The dtype of the watched tensor must be floating (e.g. tf.float32), got {item._dtype!r}",
+                )
+            if self._tape is None:
+                raise AttributeError(
+                    "GradientTape.watch() needs an entered tape: call it inside `with tape:` "
+                    "(this tape was never entered)"
+                )
+            if not state.tapes:  # as TensorFlow: a no-op while no tape at all records on this thread
+                continue
+            if isinstance(item, Variable):
+                self._tape.watch_variable(item)
+            else:
+                self._tape.watch(item)
+
+    def watched_variables(self) -> tuple[Any, ...]:
+        """The variables this tape watched, in creation order."""
+        if self._tape is not None:
+            variables = self._tape.watched_variables
+            self._watched_variables = tuple(variables[key] for key in sorted(variables))
+        return self._watched_variables
+
+    # ---- differentiation
+    def _begin_gradient(self) -> Tape:
+        """Checks and side effects shared by gradient, jacobian and batch_jacobian."""
+        if self._tape is None:
+            raise RuntimeError(_CONSUMED)
+        if self._recording:
+            if not self._persistent:
+                self._pop_tape()
+            else:
+                log_first_n("in-context", 1, _IN_CONTEXT_WARNING)
+        return self._tape
+
+    def _consume(self) -> None:
+        if not self._persistent:
+            self.watched_variables()  # keep them available after the tape is dropped
+            self._tape = None
+
+    def gradient(self, target: Any, sources: Any, output_gradients: Any = None,
+                 unconnected_gradients: Any = UnconnectedGradients.NONE) -> Any:
+        """The gradient of ``target`` with respect to ``sources``, in the structure of ``sources``."""
+        tape = self._begin_gradient()
+        if target is None:
+            raise TypeError(
+                "Argument `target` should be a list or nested structure of Tensors, Variables or "
+                "CompositeTensors to be differentiated, but received None."
+            )
+        flat_targets = [_check_target(t) for t in _nest.flatten(target)]
+        flat_sources = [_check_source(s) for s in _nest.flatten(sources)]
+        seeds = self._seeds(flat_targets, output_gradients)
+        mode = _unconnected(unconnected_gradients)
+        grads = backprop(tape, flat_targets, flat_sources, seeds)
+        if mode is UnconnectedGradients.ZERO:
+            grads = [_ops.zeros_like(_value_like(s)) if g is None else g for s, g in zip(flat_sources, grads)]
+        self._consume()
+        return _nest.pack_sequence_as(sources, grads)
+
+    @staticmethod
+    def _seeds(targets: list[Any], output_gradients: Any) -> list[Any]:
+        if output_gradients is None:
+            return [None if t._dtype.name == "string" else _ops.ones_like(_value_like(t)) for t in targets]
+        flat = _nest.flatten(output_gradients)
+        if len(flat) != len(targets):
+            raise ValueError(
+                f"output_gradients has {len(flat)} entries but target has {len(targets)}; give one "
+                "output gradient (or None) per target"
+            )
+        seeds = []
+        for target, grad in zip(targets, flat):
+            if grad is None:
+                raise ValueError(
+                    "Attempt to convert a value (None) with an unsupported type (<class 'NoneType'>) to a Tensor."
+                )
+            seeds.append(convert(grad))
+        return seeds
+
+    def jacobian(self, target: Any, sources: Any, unconnected_gradients: Any = UnconnectedGradients.NONE,
+                 parallel_iterations: int | None = None, experimental_use_pfor: bool = True) -> Any:
+        """The Jacobian of ``target`` with respect to each source: shape target.shape + source.shape."""
+        if self._tape is None:
+            raise RuntimeError(_CONSUMED)
+        if not experimental_use_pfor and not self._persistent:
+            raise RuntimeError(
+                "GradientTape must be created with persistent=True to compute the jacobian with eager "
+                "execution enabled and with  experimental_use_pfor set to False."
+            )
+        if not hasattr(target, "shape"):
+            raise AttributeError(f"'{type(target).__name__}' object has no attribute 'shape'")
+        tape = self._begin_gradient()
+        mode = _unconnected(unconnected_gradients)
+        flat_sources = [_check_source(s) for s in _nest.flatten(sources)]
+        target = _check_target(target)
+        rows = self._rows(tape, target, flat_sources, batch=False)
+        results = []
+        for source, row in zip(flat_sources, rows):
+            full_shape = tuple(target.shape) + tuple(source.shape)
+            if row is None:
+                results.append(_ops.zeros(full_shape, source._dtype) if mode is UnconnectedGradients.ZERO else None)
+            else:
+                results.append(_ops.reshape(_ops.stack(row), full_shape))
+        self._consume()
+        return _nest.pack_sequence_as(sources, results)
+
+    def batch_jacobian(self, target: Any, source: Any, unconnected_gradients: Any = UnconnectedGradients.NONE,
+                       parallel_iterations: int | None = None, experimental_use_pfor: bool = True) -> Tensor:
+        """Per-example Jacobians: target [B, ...] and source [B, ...] give [B, target..., source...].
+
+        As in TensorFlow, ``target[i]`` must depend only on ``source[i]``; cross-example terms
+        are summed silently. Unconnected results are zeros in the target's dtype.
+        """
+        if self._tape is None:
+            raise RuntimeError(_CONSUMED.replace("used to compute", "used tocompute"))
+        if not experimental_use_pfor and not self._persistent:
+            raise RuntimeError(
+                "GradientTape must be created with persistent=True to compute the batch_jacobian with "
+                "eager execution enabled and  with experimental_use_pfor set to False."
+            )
+        for value in (target, source):
+            if not hasattr(value, "shape"):
+                raise AttributeError(f"'{type(value).__name__}' object has no attribute 'shape'")
+            if len(value.shape) < 2:
+                raise ValueError(f"Shape {tuple(value.shape)} must have rank at least 2")
+        if target.shape[0] != source.shape[0]:
+            raise ValueError(
+                f"Need first dimension of target shape ({tuple(target.shape)}) and source shape "
+                f"({tuple(source.shape)}) to match."
+            )
+        tape = self._begin_gradient()
+        _unconnected(unconnected_gradients)  # validated; unconnected results are zeros regardless
+        (row,) = self._rows(tape, _check_target(target), [_check_source(source)], batch=True)
+        full_shape = tuple(target.shape) + tuple(source.shape)[1:]
+        self._consume()
+        if row is None:
+            return _ops.zeros(full_shape, target._dtype)
+        stacked = _ops.stack(row, axis=1)  # [batch, target row, source...]
+        return _ops.reshape(stacked, full_shape)
+
+    @staticmethod
+    def _rows(tape: Tape, target: Any, sources: list[Any], batch: bool) -> list[list[Any] | None]:
+        """One backprop per target element (per target column when ``batch``), seeded one-hot.
+
+        Each pass is an ordinary gradient: inside a recording outer tape it is recorded, so
+        Jacobians of Jacobians (Hessians) work without a special case.
+        """
+        shape = tuple(target.shape)
+        count = int(np.prod(shape[1:] if batch else shape, dtype=np.int64))
+        rows: list[list[Any]] = [[] for _ in sources]
+        connected = [False] * len(sources)
+        for index in range(count):
+            seed = np.zeros((count,), dtype=target._dtype._np)
+            seed[index] = 1
+            seed = np.broadcast_to(seed, (shape[0], count)) if batch else seed
+            grads = backprop(tape, [target], sources, [Tensor(np.reshape(seed, shape), target._dtype)])
+            for k, (source, grad) in enumerate(zip(sources, grads)):
+                connected[k] |= grad is not None
+                rows[k].append(_ops.zeros_like(_value_like(source)) if grad is None else grad)
+        return [row if ok else None for row, ok in zip(rows, connected)]

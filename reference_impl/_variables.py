@@ -1,0 +1,147 @@
+"""``Variable``: a mutable value that tapes watch through its handle.
+
+A variable's ``_id`` plays the part of TensorFlow's resource handle: tapes watch it, and every
+read is a recorded op from the handle to a fresh tensor, so gradients with respect to a variable
+accumulate over all its reads. Reading (or assigning, or creating) a trainable variable while a
+tape with ``watch_accessed_variables=True`` records watches it, as TensorFlow does.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+
+from reference_impl import _ops
+from reference_impl._core import Primitive, Tensor, TensorShape, convert, record, state
+from reference_impl._dtypes import DType, as_dtype
+
+__all__ = ["Variable"]
+
+_read = Primitive("read_variable", lambda value: value, tf_name="ReadVariableOp")
+_ops.defvjp(_read, lambda g, ans, handle: g)
+_names = itertools.count()
+
+
+def _accessed(variable: Variable) -> None:
+    """Tell the active tapes and custom_gradient watchers that ``variable`` was accessed."""
+    if not variable.trainable:
+        return
+    for tape in state.tapes:
+        if tape.watch_accessed_variables:
+            tape.watch_variable(variable)
+    for watcher in state.variable_watchers:
+        watcher.setdefault(variable._id, variable)
+
+
+class Variable:
+    """``tf.Variable``: ``assign`` replaces the value; reads are recorded against the handle."""
+
+    __array_priority__ = 100
+
+    def __init__(self, initial_value: Any = None, trainable: bool = True, name: str | None = None,
+                 dtype: Any = None, shape: Any = None, **_: Any) -> None:
+        if initial_value is None:
+            raise ValueError("initial_value must be specified.")
+        if callable(initial_value):
+            initial_value = initial_value()
+        value = convert(initial_value, as_dtype(dtype) if dtype is not None else None)
+        self._value = value._value
+        self._dtype: DType = value._dtype
+        self._id = next(_ops_ids)
+        self.trainable = bool(trainable)
+        index = next(_names)
+        self._name = f"{name or 'Variable'}:0" if index == 0 or name else f"Variable_{index}:0"
+        if name is None:
+            self._name = "Variable:0"
+        _accessed(self)
+
+    # ---- reading
+    def _as_tensor(self) -> Tensor:
+        return self.read_value()
+
+    def read_value(self) -> Tensor:
+        """The current value as a new tensor; recorded on the tapes that watch this variable."""
+        out = Tensor(self._value, self._dtype)
+        if state.tapes:
+            _accessed(self)
+            record(_read, (self,), (out,))
+        return out
+
+    def value(self) -> Tensor:
+        return self.read_value()
+
+    def numpy(self) -> Any:
+        value = self._value
+        return value[()] if isinstance(value, np.ndarray) and value.ndim == 0 else np.array(value)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return np.asarray(self._value, dtype=dtype)
+
+    # ---- writing (not differentiable: gradients flow through reads only)
+    def assign(self, value: Any, use_locking: bool = False, name: str | None = None,
+               read_value: bool = True) -> Any:
+        new = convert(value, self._dtype)
+        if np.shape(new._value) != np.shape(self._value):
+            raise ValueError(
+                f"Cannot assign value to variable ' {self._name[:-2]}': Shape mismatch.The variable shape "
+                f"{TensorShape(np.shape(self._value))}, and the assigned value shape "
+                f"{TensorShape(np.shape(new._value))} are incompatible."
+            )
+        self._value = new._value
+        _accessed(self) if state.tapes or state.variable_watchers else None
+        return self if read_value else None
+
+    def assign_add(self, delta: Any, use_locking: bool = False, name: str | None = None,
+                   read_value: bool = True) -> Any:
+        return self.assign(self._value + convert(delta, self._dtype)._value, read_value=read_value)
+
+    def assign_sub(self, delta: Any, use_locking: bool = False, name: str | None = None,
+                   read_value: bool = True) -> Any:
+        return self.assign(self._value - convert(delta, self._dtype)._value, read_value=read_value)
+
+    # ---- description
+    @property
+    def dtype(self) -> DType:
+        return self._dtype
+
+    @property
+    def shape(self) -> TensorShape:
+        return TensorShape(np.shape(self._value))
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def device(self) -> str:
+        return "/job:localhost/replica:0/task:0/device:CPU:0"
+
+    def ref(self) -> Any:
+        from reference_impl._core import _Ref
+
+        return _Ref(self)
+
+    def __repr__(self) -> str:
+        return (f"<tf.Variable '{self._name}' shape={tuple(self.shape)} dtype={self._dtype.name}, "
+                f"numpy={self.numpy()!r}>")
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __float__(self) -> float:
+        return float(self._value)
+
+    def __int__(self) -> int:
+        return int(self._value)
+
+    def __len__(self) -> int:
+        return len(self._value)
+
+    __hash__ = object.__hash__  # variables are hashable by identity, as in TensorFlow
+
+
+_ops_ids = itertools.count(1 << 62)  # handle ids never collide with tensor ids
+_ops.install_operators(Variable)
+Variable.__hash__ = object.__hash__  # install_operators set __eq__; keep identity hashing
