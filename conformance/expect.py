@@ -26,11 +26,13 @@ from conformance.protocol import ErrorKind
 
 __all__ = [
     "ANY",
+    "Either",
     "Expectation",
     "ExpectationSyntaxError",
     "Raises",
     "Returns",
     "Value",
+    "either",
     "from_json",
     "raises",
     "returns",
@@ -100,7 +102,25 @@ class Raises:
         return text
 
 
-Expectation = Returns | Raises
+@dataclass(frozen=True)
+class Either:
+    """Any one of several outcomes: for behaviour the spec documents as undefined."""
+
+    options: tuple[Returns | Raises, ...]
+    warns: tuple[str, ...] | None = None
+
+    def describe(self) -> str:
+        return " or ".join(option.describe() for option in self.options)
+
+
+Expectation = Returns | Raises | Either
+
+
+def either(*options: Returns | Raises) -> Either:
+    """The scenario may do any one of ``options`` (the spec leaves the behaviour undefined)."""
+    if len(options) < 2:
+        raise ExpectationSyntaxError("either() needs at least two outcomes")
+    return Either(tuple(options))
 
 
 def returns(tree: Any, *, warns: Sequence[str] | None = None) -> Returns:

@@ -22,6 +22,7 @@ import numpy as np
 
 from conformance.divergences import Divergence
 from conformance.expect import (
+    Either,
     Expectation,
     Mismatch,
     Raises,
@@ -181,6 +182,11 @@ def mismatch(expect: Expectation, observation: Observation) -> str | None:
 
 
 def _outcome_mismatch(expect: Expectation, observation: Observation) -> str | None:
+    if isinstance(expect, Either):
+        found = [_outcome_mismatch(option, observation) for option in expect.options]
+        if all(f is not None for f in found):
+            return f"outcome={observation.describe()}, but should be {expect.describe()}"
+        return None
     if isinstance(expect, Returns):
         if observation.error is not None:
             return f"outcome={observation.error.describe()}, but should be {expect.describe()}"

@@ -106,7 +106,7 @@ class Tensor:
         return np.asarray(self._value, dtype=dtype)
 
     def __repr__(self) -> str:
-        return f"<tf.Tensor: shape={tuple(self.shape)}, dtype={self._dtype.name}, numpy={self.numpy()!r}>"
+        return f"<tf.Tensor: shape={tuple(self.shape)}, dtype={self._dtype.name}, numpy={numpy_text(self.numpy())}>"
 
     def __str__(self) -> str:
         return f"tf.Tensor({self.numpy()}, shape={tuple(self.shape)}, dtype={self._dtype.name})"
@@ -136,6 +136,11 @@ class Tensor:
         return (self[i] for i in range(shape[0]))
 
     __hash__ = None  # type: ignore[assignment]  # elementwise __eq__, as in TensorFlow 2
+
+
+def numpy_text(value: Any) -> str:
+    """A value as TensorFlow's reprs print it: ``2.0`` for scalars, ``array([...])`` otherwise."""
+    return repr(value) if isinstance(value, np.ndarray) and value.ndim else str(value)
 
 
 class _Ref:

@@ -14,14 +14,13 @@ from typing import Any
 import numpy as np
 
 from reference_impl import _ops
-from reference_impl._core import Primitive, Tensor, TensorShape, convert, record, state
+from reference_impl._core import Primitive, Tensor, TensorShape, convert, numpy_text, record, state
 from reference_impl._dtypes import DType, as_dtype
 
 __all__ = ["Variable"]
 
 _read = Primitive("read_variable", lambda value: value, tf_name="ReadVariableOp")
 _ops.defvjp(_read, lambda g, ans, handle: g)
-_names = itertools.count()
 
 
 def _accessed(variable: Variable) -> None:
@@ -51,10 +50,7 @@ class Variable:
         self._dtype: DType = value._dtype
         self._id = next(_ops_ids)
         self.trainable = bool(trainable)
-        index = next(_names)
-        self._name = f"{name or 'Variable'}:0" if index == 0 or name else f"Variable_{index}:0"
-        if name is None:
-            self._name = "Variable:0"
+        self._name = f"{name or 'Variable'}:0"  # eager TensorFlow does not uniquify names
         _accessed(self)
 
     # ---- reading
@@ -64,7 +60,7 @@ class Variable:
     def read_value(self) -> Tensor:
         """The current value as a new tensor; recorded on the tapes that watch this variable."""
         out = Tensor(self._value, self._dtype)
-        if state.tapes:
+        if state.tapes or state.variable_watchers:
             _accessed(self)
             record(_read, (self,), (out,))
         return out
@@ -90,7 +86,7 @@ class Variable:
                 f"{TensorShape(np.shape(new._value))} are incompatible."
             )
         self._value = new._value
-        _accessed(self) if state.tapes or state.variable_watchers else None
+        _accessed(self)
         return self if read_value else None
 
     def assign_add(self, delta: Any, use_locking: bool = False, name: str | None = None,
@@ -125,7 +121,7 @@ class Variable:
 
     def __repr__(self) -> str:
         return (f"<tf.Variable '{self._name}' shape={tuple(self.shape)} dtype={self._dtype.name}, "
-                f"numpy={self.numpy()!r}>")
+                f"numpy={numpy_text(self.numpy())}>")
 
     def __bool__(self) -> bool:
         return bool(self._value)

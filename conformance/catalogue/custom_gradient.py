@@ -1,0 +1,358 @@
+"""Section K of the spec: ``custom_gradient`` — user backward functions and how the tape calls them.
+
+Every scenario here is exempt from the numeric oracle: a custom gradient overrides the math on
+purpose, so finite differences of the forward function would disagree by design.
+
+Skipped: C07 (``record_operation`` returning too few gradients) uses TensorFlow's internal
+``tensorflow.python.eager.record`` module, which is not part of the neutral API.
+"""
+
+from __future__ import annotations
+
+from conformance.expect import raises, returns, value
+from conformance.protocol import ErrorKind
+from conformance.registry import UserError, scenario
+
+_OVERRIDE = "a custom gradient overrides the math; finite differences would disagree by design"
+
+
+@scenario(
+    "custom_gradient.overrides_gradient",
+    spec="C01",
+    statement="the gradient function's result replaces the true derivative (100, not 6)",
+    expect=returns(100.0),
+    features=["custom_gradient"],
+    oracle_exempt=_OVERRIDE,
+)
+def _(fw):
+    @fw.custom_gradient
+    def f(x):
+        return x * x, lambda dy: dy * 100.0
+
+    x = fw.constant(3.0)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = f(x)
+    return tape.gradient(y, x)
+
+
+@scenario(
+    "custom_gradient.upstream_has_output_shape",
+    spec="C01",
+    statement="the gradient function receives the upstream gradient with the output's shape",
+    expect=returns([value([4.0, 8.0, 12.0]), value([2.0, 2.0, 2.0])]),
+    features=["custom_gradient"],
+    oracle_exempt=_OVERRIDE,
+)
+def _(fw):
+    seen = []
+
+    @fw.custom_gradient
+    def f(x):
+        def grad(dy):
+            seen.append(dy)
+            return dy * 2.0 * x
+
+        return x * x, grad
+
+    x = fw.constant([1.0, 2.0, 3.0])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.reduce_sum(f(x) * 2.0)
+    return [tape.gradient(y, x), seen[0]]
+
+
+@scenario(
+    "custom_gradient.none_means_no_gradient",
+    spec="C01",
+    statement="a gradient function returning None gives the source no gradient: None",
+    expect=returns(None),
+    features=["custom_gradient"],
+)
+def _(fw):
+    @fw.custom_gradient
+    def f(x):
+        return x * x, lambda dy: None
+
+    x = fw.constant(3.0)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = f(x)
+    return tape.gradient(y, x)
+
+
+@scenario(
+    "custom_gradient.none_with_zero_option",
+    spec="C01, U02",
+    statement="a gradient function returning None gives 0.0 with unconnected_gradients='zero'",
+    expect=returns(0.0),
+    features=["custom_gradient"],
+    oracle_exempt=_OVERRIDE,
+)
+def _(fw):
+    @fw.custom_gradient
+    def f(x):
+        return x * x, lambda dy: None
+
+    x = fw.constant(3.0)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = f(x)
+    return tape.gradient(y, x, unconnected_gradients="zero")
+
+
+@scenario(
+    "custom_gradient.one_gradient_per_input",
+    spec="C01, C02",
+    statement="with two inputs the gradient function returns one gradient each; None for one input "
+    "gives that source None",
+    expect=returns([3.0, None]),
+    features=["custom_gradient"],
+    oracle_exempt=_OVERRIDE,
+)
+def _(fw):
+    @fw.custom_gradient
+    def product(a, b):
+        return a * b, lambda dy: (dy * b, None)
+
+    a = fw.constant(2.0)
+    b = fw.constant(3.0)
+    with fw.GradientTape() as tape:
+        tape.watch([a, b])
+        y = product(a, b)
+    return tape.gradient(y, [a, b])
+
+
+@scenario(
+    "custom_gradient.mixed_with_ordinary_ops",
+    spec="C01 (implied)",
+    statement="a custom gradient on one path is summed with ordinary gradients on another",
+    expect=returns(102.0),
+    features=["custom_gradient"],
+    oracle_exempt=_OVERRIDE,
+)
+def _(fw):
+    @fw.custom_gradient
+    def f(x):
+        return x * 1.0, lambda dy: dy * 100.0
+
+    x = fw.constant(1.0)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = f(x) + x * 2.0
+    return tape.gradient(y, x)
+
+
+@scenario(
+    "custom_gradient.called_once_per_gradient",
+    spec="C01 (implied)",
+    statement="the gradient function runs only when gradient() is called, once per call",
+    expect=returns([0, 1, 2]),
+    features=["custom_gradient"],
+)
+def _(fw):
+    calls = []
+
+    @fw.custom_gradient
+    def f(x):
+        def grad(dy):
+            calls.append(1)
+            return dy
+
+        return x * 1.0, grad
+
+    x = fw.constant(1.0)
+    with fw.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = f(x)
+    counts = [len(calls)]
+    tape.gradient(y, x)
+    counts.append(len(calls))
+    tape.gradient(y, x)
+    counts.append(len(calls))
+    return counts
+
+
+@scenario(
+    "custom_gradient.too_few_gradients",
+    spec="C02",
+    statement="a gradient function returning fewer gradients than inputs raises a ValueError",
+    expect=raises(ErrorKind.INVALID_ARGUMENT, "ValueError"),
+    features=["custom_gradient", "variables"],
+)
+def _(fw):
+    @fw.custom_gradient
+    def identity(x):
+        return x, lambda _: []
+
+    x = fw.Variable(1.0)
+    with fw.GradientTape() as tape:
+        y = identity(x)
+    return tape.gradient(y, [x])
+
+
+@scenario(
+    "custom_gradient.one_gradient_for_two_inputs",
+    spec="C02",
+    statement="two inputs but one gradient returned raises a ValueError",
+    expect=raises(ErrorKind.INVALID_ARGUMENT, "ValueError"),
+    features=["custom_gradient"],
+)
+def _(fw):
+    @fw.custom_gradient
+    def product(a, b):
+        return a * b, lambda dy: dy * b
+
+    a = fw.constant(2.0)
+    b = fw.constant(3.0)
+    with fw.GradientTape() as tape:
+        tape.watch([a, b])
+        y = product(a, b)
+    return tape.gradient(y, [a, b])
+
+
+@scenario(
+    "custom_gradient.variables_need_keyword",
+    spec="C03",
+    statement="a function using a variable needs a gradient function accepting 'variables'; "
+    "checked at forward time, with no tape",
+    expect=raises(ErrorKind.INVALID_ARGUMENT, "TypeError"),
+    features=["custom_gradient", "variables"],
+)
+def _(fw):
+    v = fw.Variable(2.0)
+
+    @fw.custom_gradient
+    def f(x):
+        return x * v, lambda dy: dy * v
+
+    return f(fw.constant(3.0))
+
+
+@scenario(
+    "custom_gradient.variables_keyword_gradients",
+    spec="C03",
+    statement="with a 'variables' keyword the second returned list holds the variables' gradients",
+    expect=returns([2.0, 30.0]),
+    features=["custom_gradient", "variables"],
+    oracle_exempt=_OVERRIDE,
+)
+def _(fw):
+    v = fw.Variable(2.0)
+
+    @fw.custom_gradient
+    def f(x):
+        def grad(dy, variables=None):
+            return dy * v, [dy * x * 10.0]
+
+        return x * v, grad
+
+    x = fw.constant(3.0)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = f(x)
+    return tape.gradient(y, [x, v])
+
+
+@scenario(
+    "custom_gradient.exception_propagates",
+    spec="C04",
+    statement="an exception raised in a gradient function propagates unchanged (type and message)",
+    expect=raises(ErrorKind.USER_ERROR, "RuntimeError", match="^boom from grad$"),
+    features=["custom_gradient"],
+)
+def _(fw):
+    @fw.custom_gradient
+    def f(x):
+        def grad(_):
+            raise UserError("boom from grad")
+
+        return x, grad
+
+    x = fw.constant(1.0)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = f(x)
+    return tape.gradient(y, x)
+
+
+@scenario(
+    "custom_gradient.unused_output_gets_zeros",
+    spec="C05",
+    statement="of a two-output function, the unused output's upstream gradient is zeros, not None",
+    expect=returns([1.0, 1.0, 0.0]),
+    features=["custom_gradient"],
+    oracle_exempt=_OVERRIDE,
+)
+def _(fw):
+    seen = []
+
+    @fw.custom_gradient
+    def two(x):
+        def grad(d1, d2):
+            seen.append((d1, d2))
+            return d1 + d2
+
+        return (x * 1.0, x * 2.0), grad
+
+    x = fw.constant(1.0)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        a, _ = two(x)
+    gradient = tape.gradient(a, x)
+    d1, d2 = seen[0]
+    return [gradient, d1, d2]
+
+
+@scenario(
+    "custom_gradient.gradient_function_is_recorded",
+    spec="C06, N01",
+    statement="ops in a gradient function are recorded by an outer tape: the second derivative "
+    "follows the custom gradient (3x -> 3), not the true one (2)",
+    expect=returns([9.0, 3.0]),
+    features=["custom_gradient"],
+    oracle_exempt=_OVERRIDE,
+)
+def _(fw):
+    @fw.custom_gradient
+    def f(x):
+        return x * x, lambda dy: dy * 3.0 * x
+
+    x = fw.constant(3.0)
+    with fw.GradientTape() as outer:
+        outer.watch(x)
+        with fw.GradientTape() as inner:
+            inner.watch(x)
+            y = f(x)
+        first = inner.gradient(y, x)
+    return [first, outer.gradient(first, x)]
+
+
+@scenario(
+    "custom_gradient.nested_second_order_override",
+    spec="C06",
+    statement="a custom gradient inside a gradient function overrides the second derivative",
+    expect=returns([-5856.4, -9423.48]),
+    features=["custom_gradient"],
+    oracle_exempt=_OVERRIDE,
+)
+def _(fw):
+    @fw.custom_gradient
+    def f(x):
+        def first_order(dz):
+            @fw.custom_gradient
+            def second_order(_):
+                return -1.1, lambda ddz: -2.1 * ddz
+
+            return dz * second_order(x)
+
+        return x + 10.0, first_order
+
+    c = fw.constant(1.0)
+    with fw.GradientTape() as outer:
+        outer.watch(c)
+        with fw.GradientTape() as inner:
+            inner.watch(c)
+            d = f(c) ** 4.0
+        first = inner.gradient(d, c)
+    return [first, outer.gradient(first, c)]

@@ -1,0 +1,244 @@
+"""Section I of the spec: the dtype of a gradient, and TF's convention for complex gradients.
+
+Skipped: D01's bfloat16 case (bfloat16 is not a neutral dtype). Int, bool and string sources are
+section A's (W16-W20). Complex scenarios are exempt from the numeric oracle: the oracle's finite
+differences are real-valued, and the convention (``conj(dy/dz) * upstream``) is the behaviour.
+"""
+
+from __future__ import annotations
+
+from conformance.expect import returns, value
+from conformance.registry import Oracle, scenario
+
+_square = Oracle(lambda fw, x: x * x, at=(3.0,))
+_CONVENTION = "TF's complex gradient convention (conj of dy/dz times upstream) is the behaviour"
+
+
+@scenario(
+    "dtypes.float16_preserved",
+    spec="D01",
+    statement="the gradient of a float16 source is float16",
+    expect=returns(value(6.0, dtype="float16")),
+    features=["float16"],
+    oracle=_square,
+)
+def _(fw):
+    x = fw.constant(3.0, dtype=fw.float16)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = x * x
+    return tape.gradient(y, x)
+
+
+@scenario(
+    "dtypes.float64_preserved",
+    spec="D01",
+    statement="the gradient of a float64 source is float64",
+    expect=returns(value(6.0, dtype="float64")),
+    features=["float64"],
+    oracle=_square,
+)
+def _(fw):
+    x = fw.constant(3.0, dtype=fw.float64)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = x * x
+    return tape.gradient(y, x)
+
+
+@scenario(
+    "dtypes.float64_source_through_cast",
+    spec="D01",
+    statement="a float64 source computed on in float32 (through cast) gets a float64 gradient",
+    expect=returns(value(2.0, dtype="float64")),
+    features=["float64"],
+    oracle=Oracle(lambda fw, x: x * 2.0, at=(3.0,)),  # the cast is the identity on values
+)
+def _(fw):
+    x = fw.constant(3.0, dtype=fw.float64)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.cast(x, fw.float32) * 2.0
+    return tape.gradient(y, x)
+
+
+@scenario(
+    "dtypes.float32_source_through_float64",
+    spec="D01",
+    statement="a float32 source computed on in float64 gets a float32 gradient",
+    expect=returns(value(6.0, dtype="float32")),
+    features=["float64"],
+    oracle=_square,
+)
+def _(fw):
+    x = fw.constant(3.0)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.cast(x, fw.float64) * fw.cast(x, fw.float64)
+    return tape.gradient(y, x)
+
+
+@scenario(
+    "dtypes.float16_source_through_cast",
+    spec="D01",
+    statement="a float16 source computed on in float32 gets a float16 gradient",
+    expect=returns(value(2.0, dtype="float16")),
+    features=["float16"],
+    oracle=Oracle(lambda fw, x: x * 2.0, at=(3.0,)),
+)
+def _(fw):
+    x = fw.constant(3.0, dtype=fw.float16)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.cast(x, fw.float32) * 2.0
+    return tape.gradient(y, x)
+
+
+@scenario(
+    "dtypes.mixed_sources_keep_their_dtypes",
+    spec="D01",
+    statement="one call with float16, float32 and float64 sources returns each in its own dtype",
+    expect=returns([value(2.0, dtype="float16"), value(1.0), value(1.0, dtype="float64")]),
+    features=["float16", "float64"],
+    oracle=Oracle(
+        lambda fw, a, b, c: a * b + c,
+        at=(1.0, 2.0, 3.0),
+        pick=lambda d: [d.first[0][0], d.first[0][1], d.first[0][2]],
+    ),
+)
+def _(fw):
+    a = fw.constant(1.0, dtype=fw.float16)
+    b = fw.constant(2.0)
+    c = fw.constant(3.0, dtype=fw.float64)
+    with fw.GradientTape() as tape:
+        tape.watch([a, b, c])
+        y = fw.cast(a, fw.float32) * b + fw.cast(c, fw.float32)
+    return tape.gradient(y, [a, b, c])
+
+
+@scenario(
+    "dtypes.complex_holomorphic",
+    spec="D02",
+    statement="for a holomorphic y = z*z, TF returns conj(dy/dz) = conj(2z), not 2z",
+    expect=returns(value(2 - 4j, dtype="complex64")),
+    features=["complex"],
+    oracle_exempt=_CONVENTION,
+)
+def _(fw):
+    z = fw.constant(1.0 + 2.0j, dtype=fw.complex64)
+    with fw.GradientTape() as tape:
+        tape.watch(z)
+        y = z * z
+    return tape.gradient(y, z)
+
+
+@scenario(
+    "dtypes.complex_real_valued_target",
+    spec="D02",
+    statement="for real-valued y = real(z * conj(z)) = |z|^2, TF returns 2 dy/dconj(z) = 2z",
+    expect=returns(value(2 + 4j, dtype="complex64")),
+    features=["complex"],
+    oracle_exempt=_CONVENTION,
+)
+def _(fw):
+    z = fw.constant(1.0 + 2.0j, dtype=fw.complex64)
+    with fw.GradientTape() as tape:
+        tape.watch(z)
+        y = fw.real(z * fw.conj(z))
+    return tape.gradient(y, z)
+
+
+@scenario(
+    "dtypes.complex_abs",
+    spec="D02",
+    statement="the gradient of abs(z) is z/|z|",
+    expect=returns(value(0.4472136 + 0.8944272j, dtype="complex64")),
+    features=["complex"],
+    oracle_exempt=_CONVENTION,
+)
+def _(fw):
+    z = fw.constant(1.0 + 2.0j, dtype=fw.complex64)
+    with fw.GradientTape() as tape:
+        tape.watch(z)
+        y = fw.abs(z)
+    return tape.gradient(y, z)
+
+
+@scenario(
+    "dtypes.complex_real_part",
+    spec="D02",
+    statement="the gradient of real(z) is 1+0j",
+    expect=returns(value(1 + 0j, dtype="complex64")),
+    features=["complex"],
+    oracle_exempt=_CONVENTION,
+)
+def _(fw):
+    z = fw.constant(1.0 + 2.0j, dtype=fw.complex64)
+    with fw.GradientTape() as tape:
+        tape.watch(z)
+        y = fw.real(z)
+    return tape.gradient(y, z)
+
+
+@scenario(
+    "dtypes.complex_imag_part",
+    spec="D02",
+    statement="the gradient of imag(z) is 1j (not -1j)",
+    expect=returns(value(1j, dtype="complex64")),
+    features=["complex"],
+    oracle_exempt=_CONVENTION,
+)
+def _(fw):
+    z = fw.constant(1.0 + 2.0j, dtype=fw.complex64)
+    with fw.GradientTape() as tape:
+        tape.watch(z)
+        y = fw.imag(z)
+    return tape.gradient(y, z)
+
+
+@scenario(
+    "dtypes.complex128_preserved",
+    spec="D01, D02",
+    statement="a complex128 source gets a complex128 gradient with the same convention",
+    expect=returns(value(2 - 4j, dtype="complex128")),
+    features=["complex"],
+    oracle_exempt=_CONVENTION,
+)
+def _(fw):
+    z = fw.constant(1.0 + 2.0j, dtype=fw.complex128)
+    with fw.GradientTape() as tape:
+        tape.watch(z)
+        y = z * z
+    return tape.gradient(y, z)
+
+
+@scenario(
+    "dtypes.complex_output_gradient",
+    spec="D02, O01",
+    statement="a complex output gradient multiplies the conjugated derivative: 1j * conj(2z)",
+    expect=returns(value(4 + 2j, dtype="complex64")),
+    features=["complex"],
+    oracle_exempt=_CONVENTION,
+)
+def _(fw):
+    z = fw.constant(1.0 + 2.0j, dtype=fw.complex64)
+    with fw.GradientTape() as tape:
+        tape.watch(z)
+        y = z * z
+    return tape.gradient(y, z, output_gradients=fw.constant(1j, dtype=fw.complex64))
+
+
+@scenario(
+    "dtypes.real_source_complex_target",
+    spec="D02",
+    statement="a real source of a complex target gets the real part of the complex gradient",
+    expect=returns(1.0),
+    features=["complex"],
+    oracle_exempt=_CONVENTION,
+)
+def _(fw):
+    x = fw.constant(2.0)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.cast(x, fw.complex64) * fw.constant(1.0 + 2.0j, dtype=fw.complex64)
+    return tape.gradient(y, x)

@@ -1,0 +1,301 @@
+"""Section M of the spec: ``GradientTape.jacobian`` — full Jacobians, their shape and structure.
+
+The oracle checks a Jacobian entry by entry: each forward function returns the target's elements
+as separate scalar outputs (and takes the source's elements as separate arguments where that is
+simpler), so ``d.first[i][j]`` is the entry ``[i, j]``.
+
+Skipped: J04's ``tf.function`` variant (not neutral); J07's WARNING text (it names TensorFlow's
+IndexedSlices internals; the densified value is pinned); J08 (tf.function retracing WARNINGs: the
+spec says not to pin them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from conformance.expect import raises, returns, value
+from conformance.protocol import ErrorKind
+from conformance.registry import Oracle, scenario
+
+
+def _matrix(rows: int, columns: int) -> Callable[[Any], Sequence[Any]]:
+    """Pick the Jacobian ``[rows, columns]`` from a forward with one output per target element
+    and one argument per source element."""
+    return lambda d: [[[d.first[i][j] for j in range(columns)] for i in range(rows)]]
+
+
+#: y = x * x at x = [1, 2], element by element.
+_square_2 = Oracle(lambda fw, x0, x1: (x0 * x0, x1 * x1), at=(1.0, 2.0), pick=_matrix(2, 2))
+_SQUARE_JACOBIAN = value([[2.0, 0.0], [0.0, 4.0]])
+
+
+@scenario(
+    "jacobian.elementwise",
+    spec="J01",
+    statement="the Jacobian of y = x * x is diagonal with 2x on the diagonal",
+    expect=returns(_SQUARE_JACOBIAN),
+    features=["jacobian"],
+    oracle=_square_2,
+)
+def _(fw):
+    with fw.GradientTape() as tape:
+        x = fw.constant([1.0, 2.0])
+        tape.watch(x)
+        y = x * x
+    return tape.jacobian(y, x)
+
+
+@scenario(
+    "jacobian.shape_is_target_then_source",
+    spec="J01 (implied)",
+    statement="the Jacobian's shape is target.shape + source.shape: [2] and [2, 2] give [2, 2, 2]",
+    expect=returns(value([[[1.0, 1.0], [0.0, 0.0]], [[0.0, 0.0], [1.0, 1.0]]])),
+    features=["jacobian"],
+    oracle=Oracle(
+        lambda fw, a, b, c, d: (a + b, c + d),
+        at=(1.0, 2.0, 3.0, 4.0),
+        pick=lambda d: [
+            [[[d.first[i][2 * r + c] for c in range(2)] for r in range(2)] for i in range(2)]
+        ],
+    ),
+)
+def _(fw):
+    x = fw.constant([[1.0, 2.0], [3.0, 4.0]])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.reduce_sum(x, axis=1)
+    return tape.jacobian(y, x)
+
+
+@scenario(
+    "jacobian.scalar_target",
+    spec="J01 (implied)",
+    statement="the Jacobian of a scalar target has the source's shape: it is the gradient",
+    expect=returns(value([2.0, 4.0])),
+    features=["jacobian"],
+    oracle=Oracle(lambda fw, x: fw.reduce_sum(x * x), at=([1.0, 2.0],)),
+)
+def _(fw):
+    x = fw.constant([1.0, 2.0])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.reduce_sum(x * x)
+    return tape.jacobian(y, x)
+
+
+@scenario(
+    "jacobian.scalar_source",
+    spec="J01 (implied)",
+    statement="the Jacobian with respect to a scalar source has the target's shape",
+    expect=returns(value([1.0, 6.0])),
+    features=["jacobian"],
+    oracle=Oracle(
+        lambda fw, x: (x, x * x), at=(3.0,), pick=lambda d: [[d.first[0][0], d.first[1][0]]]
+    ),
+)
+def _(fw):
+    x = fw.constant(3.0)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.stack([x, x * x])
+    return tape.jacobian(y, x)
+
+
+@scenario(
+    "jacobian.variable_source",
+    spec="J01 (implied)",
+    statement="a trainable variable read inside the tape is a valid jacobian source",
+    expect=returns(_SQUARE_JACOBIAN),
+    features=["jacobian", "variables"],
+    oracle=_square_2,
+)
+def _(fw):
+    v = fw.Variable([1.0, 2.0])
+    with fw.GradientTape() as tape:
+        y = v * v
+    return tape.jacobian(y, v)
+
+
+@scenario(
+    "jacobian.structure_and_unconnected_none",
+    spec="J03",
+    statement="the result mirrors the sources' structure; an unconnected source gets None",
+    expect=returns({"x": _SQUARE_JACOBIAN, "w": (None,)}),
+    features=["jacobian"],
+    oracle=_square_2,
+)
+def _(fw):
+    x = fw.constant([1.0, 2.0])
+    w = fw.constant([1.0, 2.0, 3.0])
+    with fw.GradientTape() as tape:
+        tape.watch([x, w])
+        y = x * x
+    return tape.jacobian(y, {"x": x, "w": (w,)})
+
+
+@scenario(
+    "jacobian.unconnected_zero",
+    spec="J03",
+    statement="with 'zero' an unconnected source gets zeros of shape target.shape + source.shape",
+    expect=returns(value([[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])),
+    features=["jacobian"],
+    oracle_exempt="zeros for an unconnected source by definition; no derivative to check",
+)
+def _(fw):
+    x = fw.constant([1.0, 2.0])
+    w = fw.constant([1.0, 2.0, 3.0])
+    with fw.GradientTape() as tape:
+        tape.watch([x, w])
+        y = x * x
+    return tape.jacobian(y, w, unconnected_gradients="zero")
+
+
+@scenario(
+    "jacobian.no_pfor_needs_persistent",
+    spec="J04",
+    statement="experimental_use_pfor=False on a non-persistent tape raises a RuntimeError (eager)",
+    expect=raises(ErrorKind.INVALID_ARGUMENT, "RuntimeError"),
+    features=["jacobian"],
+)
+def _(fw):
+    with fw.GradientTape() as tape:
+        x = fw.constant([1.0, 2.0])
+        tape.watch(x)
+        y = x * x
+    return tape.jacobian(y, x, experimental_use_pfor=False)
+
+
+@scenario(
+    "jacobian.no_pfor_persistent",
+    spec="J04",
+    statement="experimental_use_pfor=False on a persistent tape gives the same Jacobian",
+    expect=returns(_SQUARE_JACOBIAN),
+    features=["jacobian"],
+    oracle=_square_2,
+)
+def _(fw):
+    with fw.GradientTape(persistent=True) as tape:
+        x = fw.constant([1.0, 2.0])
+        tape.watch(x)
+        y = x * x
+    return tape.jacobian(y, x, experimental_use_pfor=False)
+
+
+@scenario(
+    "jacobian.one_per_non_persistent_tape",
+    spec="J04, L01",
+    statement="a non-persistent tape computes one jacobian; the second call raises",
+    expect=raises(ErrorKind.CONSUMED_TAPE, "RuntimeError"),
+    features=["jacobian"],
+)
+def _(fw):
+    with fw.GradientTape() as tape:
+        x = fw.constant([1.0, 2.0])
+        tape.watch(x)
+        y = x * x
+    tape.jacobian(y, x)
+    return tape.jacobian(y, x)
+
+
+@scenario(
+    "jacobian.inside_context",
+    spec="J05",
+    statement="jacobian inside a non-persistent tape's block is allowed: d(x^4)/dx = 108 at 3",
+    expect=returns(108.0),
+    features=["jacobian"],
+    oracle=Oracle(lambda fw, x: (x * x) * (x * x), at=(3.0,)),
+)
+def _(fw):
+    with fw.GradientTape() as tape:
+        x = fw.constant(3.0)
+        tape.watch(x)
+        y = x * x
+        z = y * y
+        return tape.jacobian(z, x)
+
+
+@scenario(
+    "jacobian.target_list_rejected",
+    spec="J06",
+    statement="a list of targets is not supported; TF fails inside (AttributeError on .shape), "
+    "so only the kind is pinned",
+    expect=raises(ErrorKind.INTERNAL),
+    features=["jacobian"],
+)
+def _(fw):
+    x = fw.constant([1.0, 2.0])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y1 = x * x
+        y2 = x * 3.0
+    return tape.jacobian([y1, y2], x)
+
+
+@scenario(
+    "jacobian.int_target",
+    spec="J06",
+    statement="the Jacobian of an int target (through a cast) is None",
+    expect=returns(None),
+    features=["jacobian"],
+)
+def _(fw):
+    x = fw.constant([1.0, 2.0])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.cast(x, fw.int32) * 2
+    return tape.jacobian(y, x)
+
+
+@scenario(
+    "jacobian.gather_densified",
+    spec="J07",
+    statement="a gather's sparse gradient comes back as a dense [2, 2, 3, 2] Jacobian",
+    expect=returns(
+        value(
+            [
+                [[[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]], [[0.0, 1.0], [0.0, 0.0], [0.0, 0.0]]],
+                [[[0.0, 0.0], [0.0, 0.0], [1.0, 0.0]], [[0.0, 0.0], [0.0, 0.0], [0.0, 1.0]]],
+            ]
+        )
+    ),
+    features=["jacobian"],
+    oracle=Oracle(
+        lambda fw, x: tuple(
+            fw.reduce_sum(fw.gather(fw.gather(x, [row]), [column], axis=1))
+            for row in (0, 2)
+            for column in (0, 1)
+        ),
+        at=([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]],),
+        pick=lambda d: [[[d.first[2 * i + j][0] for j in range(2)] for i in range(2)]],
+    ),
+)
+def _(fw):
+    with fw.GradientTape() as tape:
+        x = fw.constant([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+        tape.watch(x)
+        y = fw.gather(x, [0, 2])
+    return tape.jacobian(y, x)
+
+
+@scenario(
+    "jacobian.hessian_from_gradient",
+    spec="J01, N01 (implied)",
+    statement="an outer tape's jacobian of an inner gradient is the Hessian",
+    expect=returns(value([[8.0, 2.0], [2.0, 14.0]])),
+    features=["jacobian"],
+    oracle=Oracle(  # the analytic gradient of sum(x^3) + sum(x)^2, element by element
+        lambda fw, x0, x1: (3.0 * x0**2 + 2.0 * (x0 + x1), 3.0 * x1**2 + 2.0 * (x0 + x1)),
+        at=(1.0, 2.0),
+        pick=_matrix(2, 2),
+    ),
+)
+def _(fw):
+    x = fw.constant([1.0, 2.0])
+    with fw.GradientTape() as outer:
+        outer.watch(x)
+        with fw.GradientTape() as inner:
+            inner.watch(x)
+            f = fw.reduce_sum(x**3) + fw.reduce_sum(x) ** 2
+        gradient = inner.gradient(f, x)
+    return outer.jacobian(gradient, x)

@@ -1,0 +1,248 @@
+"""Section L of the spec: multiple and nested tapes, higher-order derivatives.
+
+Every entry of the section (N01-N04 and their variants) is expressible with the neutral API. Where
+a scenario needs a third or a mixed derivative, which the oracle does not compute, its forward
+function lists the analytic first derivative as a second output, so the oracle checks the rest.
+"""
+
+from __future__ import annotations
+
+from conformance.expect import returns, value
+from conformance.registry import Oracle, scenario
+
+_quartic = Oracle(lambda fw, x: x**4, at=(2.0,), pick=lambda d: [d.first[0][0], d.second[0][0]])
+
+
+@scenario(
+    "nesting.second_order",
+    spec="N01",
+    statement="an outer tape differentiates the inner tape's gradient: d2(x^4)/dx2 = 48 at 2",
+    expect=returns([32.0, 48.0]),
+    oracle=_quartic,
+)
+def _(fw):
+    x = fw.constant(2.0)
+    with fw.GradientTape() as outer:
+        outer.watch(x)
+        with fw.GradientTape() as inner:
+            inner.watch(x)
+            y = x**4
+        first = inner.gradient(y, x)
+    return [first, outer.gradient(first, x)]
+
+
+@scenario(
+    "nesting.third_order",
+    spec="N01",
+    statement="three nested tapes give the third derivative: 24x = 48 at 2",
+    expect=returns([32.0, 48.0, 48.0]),
+    oracle=Oracle(
+        lambda fw, x: (x**4, 4.0 * x**3),
+        at=(2.0,),
+        pick=lambda d: [d.first[0][0], d.first[1][0], d.second[1][0]],
+    ),
+)
+def _(fw):
+    x = fw.constant(2.0)
+    with fw.GradientTape() as third:
+        third.watch(x)
+        with fw.GradientTape() as second:
+            second.watch(x)
+            with fw.GradientTape() as first:
+                first.watch(x)
+                y = x**4
+            d1 = first.gradient(y, x)
+        d2 = second.gradient(d1, x)
+    return [d1, d2, third.gradient(d2, x)]
+
+
+@scenario(
+    "nesting.inner_gradient_after_outer_exit",
+    spec="N02",
+    statement="an inner gradient computed after the outer tape exited is not recorded: None",
+    expect=returns([10.0, None]),
+    oracle=Oracle(lambda fw, x: x * x, at=(5.0,)),
+)
+def _(fw):
+    x = fw.constant(5.0)
+    with fw.GradientTape() as outer:
+        outer.watch(x)
+        with fw.GradientTape() as inner:
+            inner.watch(x)
+            y = x * x
+    first = inner.gradient(y, x)
+    return [first, outer.gradient(first, x)]
+
+
+@scenario(
+    "nesting.watching_is_tape_local",
+    spec="N03",
+    statement="each tape differentiates only what it watches, though both see the same ops",
+    expect=returns([12.0, 4.0, [12.0, None]]),
+    features=["variables"],
+    oracle=Oracle(
+        lambda fw, x1, x2: (x1**3, x2**2),
+        at=(2.0, 2.0),
+        pick=lambda d: [d.first[0][0], d.first[1][1], d.second[0][0]],
+    ),
+)
+def _(fw):
+    x1 = fw.Variable(2.0, trainable=False)
+    x2 = fw.Variable(2.0, trainable=False)
+    with fw.GradientTape() as tape1:
+        with fw.GradientTape() as tape2:
+            tape1.watch(x1)
+            tape2.watch([x1, x2])
+            y = x1**3
+            z = x2**2
+            dy, dz = tape2.gradient([y, z], [x1, x2])
+        return [dy, dz, tape1.gradient([dy, dz], [x1, x2])]
+
+
+@scenario(
+    "nesting.inner_ignores_outer_watch",
+    spec="N04",
+    statement="a watch on the outer tape does not make the inner tape record: inner None, outer 6",
+    expect=returns([None, 6.0]),
+    oracle=Oracle(lambda fw, x: x * x, at=(3.0,)),
+)
+def _(fw):
+    x = fw.constant(3.0)
+    with fw.GradientTape() as outer:
+        outer.watch(x)
+        with fw.GradientTape() as inner:
+            y = x * x
+    return [inner.gradient(y, x), outer.gradient(y, x)]
+
+
+@scenario(
+    "nesting.outer_ignores_inner_watch",
+    spec="N04",
+    statement="a watch on the inner tape does not make the outer tape record: inner 6, outer None",
+    expect=returns([6.0, None]),
+    oracle=Oracle(lambda fw, x: x * x, at=(3.0,)),
+)
+def _(fw):
+    x = fw.constant(3.0)
+    with fw.GradientTape() as outer:
+        with fw.GradientTape() as inner:
+            inner.watch(x)
+            y = x * x
+        z = y * y
+    return [inner.gradient(y, x), outer.gradient(z, x)]
+
+
+@scenario(
+    "nesting.outer_not_watching_no_second_order",
+    spec="N04",
+    statement="an outer tape that never watched x gives None for the second derivative",
+    expect=returns([32.0, None]),
+    oracle=Oracle(lambda fw, x: x**4, at=(2.0,)),
+)
+def _(fw):
+    x = fw.constant(2.0)
+    with fw.GradientTape() as outer:
+        with fw.GradientTape() as inner:
+            inner.watch(x)
+            y = x**4
+        first = inner.gradient(y, x)
+    return [first, outer.gradient(first, x)]
+
+
+@scenario(
+    "nesting.outer_sees_forward_and_backward",
+    spec="N01 (implied)",
+    statement="a persistent outer tape records both the forward ops and the inner gradient: "
+    "it gives the first and the second derivative",
+    expect=returns([32.0, 48.0]),
+    oracle=_quartic,
+)
+def _(fw):
+    x = fw.constant(2.0)
+    with fw.GradientTape(persistent=True) as outer:
+        outer.watch(x)
+        with fw.GradientTape() as inner:
+            inner.watch(x)
+            y = x**4
+        first = inner.gradient(y, x)
+    return [outer.gradient(y, x), outer.gradient(first, x)]
+
+
+@scenario(
+    "nesting.mixed_partial",
+    spec="N01 (implied)",
+    statement="differentiating d(x*x*y)/dx with respect to y gives the mixed partial 2x",
+    expect=returns([12.0, 6.0]),
+    oracle=Oracle(
+        lambda fw, x, y: (x * x * y, 2.0 * x * y),
+        at=(3.0, 2.0),
+        pick=lambda d: [d.first[0][0], d.first[1][1]],
+    ),
+)
+def _(fw):
+    x = fw.constant(3.0)
+    y = fw.constant(2.0)
+    with fw.GradientTape() as outer:
+        outer.watch(y)
+        with fw.GradientTape() as inner:
+            inner.watch(x)
+            f = x * x * y
+        dx = inner.gradient(f, x)
+    return [dx, outer.gradient(dx, y)]
+
+
+@scenario(
+    "nesting.hessian_vector_product",
+    spec="N01, O01 (implied)",
+    statement="output_gradients on the outer gradient gives a Hessian-vector product",
+    expect=returns(value([6.0, 120.0])),
+    oracle=Oracle(
+        lambda fw, x, v: x**3 * v, at=([1.0, 2.0], [1.0, 10.0]), pick=lambda d: [d.second[0][0]]
+    ),
+)
+def _(fw):
+    x = fw.constant([1.0, 2.0])
+    v = fw.constant([1.0, 10.0])
+    with fw.GradientTape() as outer:
+        outer.watch(x)
+        with fw.GradientTape() as inner:
+            inner.watch(x)
+            f = fw.reduce_sum(x**3)
+        g = inner.gradient(f, x)
+    return outer.gradient(g, x, output_gradients=v)
+
+
+@scenario(
+    "nesting.gradient_penalty",
+    spec="N01 (implied)",
+    statement="a penalty on the squared gradient norm is differentiable (the WGAN-GP pattern)",
+    expect=returns(value([36.0, 288.0])),
+    oracle=Oracle(lambda fw, x: (3.0 * x**2) ** 2, at=([1.0, 2.0],)),  # with the analytic gradient
+)
+def _(fw):
+    x = fw.constant([1.0, 2.0])
+    with fw.GradientTape() as outer:
+        outer.watch(x)
+        with fw.GradientTape() as inner:
+            inner.watch(x)
+            f = fw.reduce_sum(x**3)
+        g = inner.gradient(f, x)
+        penalty = fw.reduce_sum(g * g)
+    return outer.gradient(penalty, x)
+
+
+@scenario(
+    "nesting.stop_gradient_on_inner_gradient",
+    spec="N01, OP01 (implied)",
+    statement="stop_gradient on the inner gradient hides it from the outer tape: None",
+    expect=returns(None),
+)
+def _(fw):
+    x = fw.constant(2.0)
+    with fw.GradientTape() as outer:
+        outer.watch(x)
+        with fw.GradientTape() as inner:
+            inner.watch(x)
+            y = x**4
+        first = fw.stop_gradient(inner.gradient(y, x))
+    return outer.gradient(first, x)

@@ -1,0 +1,162 @@
+"""The pytest plugin: the conformance matrix as parametrized tests.
+
+Installed through the ``pytest11`` entry point, it adds ``--adapter`` and parametrizes any test
+that asks for the ``conformance_cell`` fixture with scenario × adapter × device. A cell that
+conforms passes; one that diverges exactly as its adapter declares is an ``xfail`` carrying the
+reason; anything else fails with the suite's one message format. Missing frameworks and
+features are skips that say what is missing. The test itself is ``conformance.testing``'s
+``test_conformance``, which the repository's ``tests/`` and third-party suites import.
+"""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from conformance.discovery import UnknownAdapterError, select
+from conformance.divergences import Divergence, DivergenceFileError, load_divergences
+from conformance.outcome import Cell, Verdict, judge, observe
+from conformance.protocol import Adapter, AdapterValidationError
+from conformance.registry import Scenario, all_scenarios
+
+_VERDICTS = pytest.StashKey[collections.Counter]()
+_MATRIX = pytest.StashKey["Matrix"]()
+
+
+@dataclass
+class Matrix:
+    """What this run covers: the selected adapters, their devices and divergences."""
+
+    adapters: list[Adapter]
+    unavailable: dict[str, str]  # adapter name -> why it cannot run
+    devices: dict[str, list[str]]
+    divergences: dict[str, dict[str, Divergence]]
+    scenarios: list[Scenario]
+
+
+@dataclass
+class ConformanceCell:
+    """One parametrized cell; ``check()`` runs it and turns the verdict into a test outcome."""
+
+    scenario: Scenario
+    adapter: Adapter
+    device: str
+    divergence: Divergence | None
+
+    def run(self) -> Cell:
+        missing = [(f, self.adapter.features().get(f)) for f in self.scenario.features]
+        missing = [(f, why) for f, why in missing if why is not None]
+        if missing:
+            detail = "; ".join(f"{f}: {why}" for f, why in missing)
+            return Cell(self.scenario.id, self.adapter.name, self.device, Verdict.UNSUPPORTED, detail)
+        observation = observe(self.scenario, self.adapter, self.device)
+        return judge(self.scenario, self.adapter.name, self.device, observation, self.divergence)
+
+    def check(self) -> Cell:
+        __tracebackhide__ = True
+        cell = self.run()
+        if cell.verdict is Verdict.UNSUPPORTED:
+            pytest.skip(f"unsupported on {self.adapter.name}: {cell.detail}")
+        if cell.verdict is Verdict.DIVERGES:
+            pytest.xfail(f"diverges as declared: {cell.divergence_reason}")
+        if cell.verdict is not Verdict.CONFORMS:
+            pytest.fail(cell.detail, pytrace=False)
+        return cell
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("tapeconf", "tape-conformance matrix")
+    group.addoption(
+        "--adapter",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run the conformance matrix on this adapter only (repeatable; default: all registered)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "conformance: a scenario × adapter × device cell")
+    if getattr(config.option, "dist", None) == "load":
+        config.option.dist = "loadgroup"  # keep each framework on as few workers as possible
+    try:
+        adapters = select(config.getoption("adapter"))
+    except (UnknownAdapterError, AdapterValidationError) as error:
+        raise pytest.UsageError(str(error)) from None
+    config.stash[_VERDICTS] = collections.Counter()
+    config.stash[_MATRIX] = _build_matrix(adapters)
+
+
+def _build_matrix(adapters: list[Adapter]) -> Matrix:
+    scenarios = all_scenarios()
+    known = [s.id for s in scenarios]
+    matrix = Matrix([], {}, {}, {}, scenarios)
+    for adapter in adapters:
+        why = adapter.available()
+        if why is not None:
+            matrix.unavailable[adapter.name] = why
+            continue
+        matrix.adapters.append(adapter)
+        matrix.devices[adapter.name] = list(adapter.devices())
+        path = adapter.divergences_path()
+        try:
+            matrix.divergences[adapter.name] = load_divergences(path, known) if path else {}
+        except (OSError, DivergenceFileError) as error:
+            raise pytest.UsageError(f"adapter {adapter.name!r}: {error}") from None
+    return matrix
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    matrix = config.stash.get(_MATRIX, None)
+    if matrix is None:
+        return []
+    lines = [f"tapeconf: {len(matrix.scenarios)} scenarios"]
+    for adapter in matrix.adapters:
+        devices = ", ".join(matrix.devices[adapter.name])
+        count = len(matrix.divergences[adapter.name])
+        lines.append(f"  {adapter.name} {adapter.version()} on {devices} ({count} declared divergences)")
+    for name, why in matrix.unavailable.items():
+        lines.append(f"  {name}: skipped, {why}")
+    return lines
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "conformance_cell" not in metafunc.fixturenames:
+        return
+    matrix: Matrix = metafunc.config.stash[_MATRIX]
+    params = []
+    for name, why in matrix.unavailable.items():
+        params.append(pytest.param(None, id=f"{name}-unavailable", marks=pytest.mark.skip(reason=why)))
+    for adapter in matrix.adapters:
+        divergences = matrix.divergences[adapter.name]
+        group = pytest.mark.xdist_group(adapter.name)
+        for device in matrix.devices[adapter.name]:
+            for scenario in matrix.scenarios:
+                cell = ConformanceCell(scenario, adapter, device, divergences.get(scenario.id))
+                params.append(pytest.param(cell, id=f"{scenario.id}-{adapter.name}-{device}", marks=group))
+    metafunc.parametrize("conformance_cell", params)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
+    report = yield
+    cell = getattr(item, "callspec", None) and item.callspec.params.get("conformance_cell")
+    if cell is not None and report.when == "call" or (cell is not None and report.skipped):
+        verdict = "conforms" if report.passed else "diverges" if hasattr(report, "wasxfail") else (
+            "unsupported" if report.skipped else "unexpected")
+        item.config.stash[_VERDICTS][(cell.adapter.name, verdict)] += 1
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    counts = config.stash.get(_VERDICTS, None)
+    if not counts:
+        return
+    terminalreporter.section("tape conformance")
+    adapters = sorted({adapter for adapter, _ in counts})
+    for adapter in adapters:
+        parts = [f"{counts[(adapter, v)]} {v}" for v in ("conforms", "diverges", "unsupported", "unexpected")]
+        terminalreporter.write_line(f"{adapter:>12}: " + ", ".join(parts))
