@@ -1,0 +1,36 @@
+# One virtual environment (.venv) with every pinned version from requirements/lock.txt.
+# `make report` and `make test` set it up on first use and reuse it afterwards.
+SHELL := bash
+.SHELLFLAGS := -eo pipefail -c
+PYTHON ?= python3
+# pip notes every local index a package is missing from ("Location ... is ignored"): noise.
+QUIET_PIP = { grep -v "is ignored" || true; }
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup report test bench lint clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements/lock.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/lock.txt 2>&1 | $(QUIET_PIP)
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e . 2>&1 | $(QUIET_PIP)
+	$(BIN)/python -c "import reference_impl, conformance.cli, tensorflow, torch, jax"
+	touch $(STAMP)
+
+report: setup
+	$(BIN)/tapeconf report
+
+test: setup
+	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python benchmarks/bench_overhead.py
+
+lint: setup
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
