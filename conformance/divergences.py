@@ -47,7 +47,7 @@ class Divergence:
 
 
 def _line_of(text: str, scenario_id: str) -> int:
-    pattern = re.compile(r'^\s*\[\s*"?' + re.escape(scenario_id) + r'"?\s*\]', re.MULTILINE)
+    pattern = re.compile(r'^[ \t]*\[[ \t]*"?' + re.escape(scenario_id) + r'"?[ \t]*\]', re.MULTILINE)
     found = pattern.search(text)
     return text.count("\n", 0, found.start()) + 1 if found else 1
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import types
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -109,6 +110,10 @@ from reference_impl._ops import (
 from reference_impl._variables import Variable
 
 __version__ = "0.1.0"
+
+# NumPy warns about inf/nan arithmetic that TensorFlow's kernels do silently (0 * inf in a
+# backward pass, exp overflow): silence it for this package's own kernels only.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"reference_impl(\.|$)")
 
 bool = _dtypes.bool_  # noqa: A001 - TensorFlow's name for the dtype
 range = _ops.range_  # noqa: A001 - TensorFlow's name
