@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from reference_impl import _dtypes, _ops, errors, nest
-from reference_impl._core import Tensor, TensorShape, convert, state, to_array
+from reference_impl._core import IndexedSlices, Tensor, TensorShape, convert, state, to_array
 from reference_impl._custom_gradient import custom_gradient
 from reference_impl._dtypes import (
     DType,
@@ -203,7 +203,7 @@ dtypes = _module(
 autodiff = _module("autodiff", GradientTape=GradientTape)
 
 __all__ = [
-    "DType", "GradientTape", "Tensor", "TensorShape", "UnconnectedGradients", "Variable",
+    "DType", "GradientTape", "IndexedSlices", "Tensor", "TensorShape", "UnconnectedGradients", "Variable",
     "abs", "add", "argmax", "as_dtype", "autodiff", "available_devices", "bfloat16", "bool",
     "broadcast_to", "cast", "ceil", "complex", "complex64", "complex128", "concat", "cond", "conj",
     "constant", "convert_to_tensor", "cos", "custom_gradient", "device", "divide", "dtypes", "equal",

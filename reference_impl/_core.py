@@ -24,7 +24,7 @@ from reference_impl import errors
 from reference_impl._dtypes import DType, as_dtype, dtype_of_array, float32, int32, int64, string
 from reference_impl._dtypes import bool_ as bool_dtype
 
-__all__ = ["OpRecord", "Primitive", "Tape", "Tensor", "TensorShape", "backprop", "call", "state"]
+__all__ = ["IndexedSlices", "OpRecord", "Primitive", "Tape", "Tensor", "TensorShape", "backprop", "call", "state"]
 
 _next_id = itertools.count(1).__next__
 
@@ -161,6 +161,39 @@ class _Ref:
         return isinstance(other, _Ref) and other._tensor is self._tensor
 
 
+class IndexedSlices:
+    """A sparse gradient: ``values`` rows at ``indices`` of a ``dense_shape`` tensor.
+
+    ``gather`` and ``Variable.sparse_read`` produce these as gradients (``tf.IndexedSlices``);
+    contributions are concatenated, and any dense contribution densifies the sum.
+    """
+
+    __slots__ = ("values", "indices", "dense_shape")
+
+    def __init__(self, values: Tensor, indices: Tensor, dense_shape: Tensor) -> None:
+        self.values = values
+        self.indices = indices
+        self.dense_shape = dense_shape
+
+    @property
+    def dtype(self) -> DType:
+        return self.values._dtype
+
+    @property
+    def shape(self) -> TensorShape:
+        return TensorShape(int(n) for n in np.asarray(self.dense_shape._value))
+
+    def _as_tensor(self) -> Tensor:
+        from reference_impl import _ops
+
+        size = int(np.asarray(self.dense_shape._value)[0])
+        return _ops.scatter_rows(self.values, self.indices._value, size)
+
+    def __repr__(self) -> str:
+        return (f"IndexedSlices(indices={self.indices!r}, values={self.values!r}, "
+                f"dense_shape={self.dense_shape!r})")
+
+
 # ---- conversion -------------------------------------------------------------------------------
 
 _PYTHON_DEFAULTS = {float: float32, int: int32, bool: bool_dtype, str: string, bytes: string}
@@ -243,10 +276,13 @@ class Primitive:
     ``variadic`` ops take one rule ``rule(index, g, ans, inputs, **kwargs)`` for every input.
     """
 
-    __slots__ = ("name", "tf_name", "impl", "rules", "variadic", "n_outputs", "broadcasts")
+    __slots__ = ("name", "tf_name", "impl", "rules", "variadic", "n_outputs", "broadcasts",
+                 "accepts_sparse")
 
     def __init__(self, name: str, impl: Callable[..., Any], *, tf_name: str | None = None,
-                 n_outputs: int = 1, broadcasts: bool = False, variadic: bool = False) -> None:
+                 n_outputs: int = 1, broadcasts: bool = False, variadic: bool = False,
+                 accepts_sparse: bool = False) -> None:
+        self.accepts_sparse = accepts_sparse  # the backward rule passes IndexedSlices through
         self.name = name
         self.tf_name = tf_name or name
         self.impl = impl
@@ -375,14 +411,14 @@ def unbroadcast(grad: Tensor, like: Any) -> Tensor:
     return _ops.reshape(summed, shape) if np.shape(summed._value) != shape else summed
 
 
-def _reachable(tape: Tape, target_ids: list[int],
+def _reachable(tape: Tape, targets: Sequence[Any],
                source_ids: set[int]) -> tuple[list[OpRecord], set[int]]:
     """Ops on ``tape`` on a path from a source to a target (newest first), and the ids of the
     tensors that depend on a source (only those need a gradient)."""
     producer = tape.producer
     seen: dict[int, OpRecord] = {}
-    stack = [producer[i] for i in target_ids if i in producer]
-    while stack:
+    stack = [producer[t._id] for t in targets if t._id in producer]
+    while stack:  # iterative: a 100 000-op chain must not hit the recursion limit
         entry = stack.pop()
         if entry.seq in seen:
             continue
@@ -391,26 +427,42 @@ def _reachable(tape: Tape, target_ids: list[int],
             parent = producer.get(tensor._id)
             if parent is not None and parent.seq not in seen:
                 stack.append(parent)
-    ordered = sorted(seen.values(), key=lambda e: e.seq)
     # Keep ops that consume a source or an output of a kept op (forward pass, oldest first).
     live = set(source_ids)
     kept = []
-    for entry in ordered:
-        if any(t._id in live for t in entry.inputs):
-            kept.append(entry)
-            live.update(o._id for o in entry.outputs)
+    for seq in sorted(seen):
+        entry = seen[seq]
+        for tensor in entry.inputs:
+            if tensor._id in live:
+                kept.append(entry)
+                for output in entry.outputs:
+                    live.add(output._id)
+                break
     kept.reverse()
     return kept, live
 
 
 def _accumulate(grads: dict[int, Any], tensor_id: int, grad: Any) -> None:
+    """Sum a gradient contribution into ``grads``: sparse ones concatenate, dense ones add."""
     previous = grads.get(tensor_id)
     if previous is None:
         grads[tensor_id] = grad
-    else:
-        from reference_impl import _ops
+        return
+    from reference_impl import _ops
 
-        grads[tensor_id] = _ops.add(previous, grad)
+    if type(previous) is IndexedSlices and type(grad) is IndexedSlices:
+        # later contributions come from older ops (newest first): put them first, as TF orders them
+        grads[tensor_id] = IndexedSlices(
+            _ops.concat([grad.values, previous.values], axis=0),
+            _ops.concat([grad.indices, previous.indices], axis=0),
+            previous.dense_shape,
+        )
+        return
+    grads[tensor_id] = _ops.add(_dense(previous), _dense(grad))
+
+
+def _dense(grad: Any) -> Any:
+    return grad._as_tensor() if type(grad) is IndexedSlices else grad
 
 
 def backprop(tape: Tape, targets: Sequence[Any], sources: Sequence[Any],
@@ -425,24 +477,33 @@ def backprop(tape: Tape, targets: Sequence[Any], sources: Sequence[Any],
     for target, seed in zip(targets, seeds):
         if seed is not None and (target._id in tape.producer or target._id in source_ids):
             _accumulate(grads, target._id, seed)
-    ops, live = _reachable(tape, [t._id for t in targets], source_ids)
+    ops, live = _reachable(tape, targets, source_ids)
     for entry in ops:
-        upstream = [grads.get(o._id) for o in entry.outputs]
-        if all(g is None for g in upstream):
-            continue
-        if len(upstream) > 1:  # unused outputs of a multi-output op receive zeros, not None
+        outputs = entry.outputs
+        if len(outputs) == 1:
+            upstream = [grads.get(outputs[0]._id)]
+            if upstream[0] is None:
+                continue
+        else:
+            upstream = [grads.get(o._id) for o in outputs]
+            if all(g is None for g in upstream):
+                continue
             from reference_impl import _ops
 
-            upstream = [_ops.zeros_like(o) if g is None else g for o, g in zip(entry.outputs, upstream)]
-        entry.needs = [t._id in live and t._dtype.is_trainable for t in entry.inputs]
+            # unused outputs of a multi-output op receive zeros, not None (TensorFlow's rule)
+            upstream = [_ops.zeros_like(o) if g is None else g for o, g in zip(outputs, upstream)]
+        if not getattr(entry.primitive, "accepts_sparse", False):
+            upstream = [_dense(g) for g in upstream]
+        inputs = entry.inputs
+        entry.needs = [t._id in live and t._dtype.is_trainable for t in inputs]
         input_grads = entry.primitive.backward(entry, upstream)
-        if len(input_grads) < len(entry.inputs):
+        if len(input_grads) < len(inputs):
             raise errors.InternalError(
                 None, None,
                 f"Recorded operation '{entry.primitive.name}' returned too few gradients. "
-                f"Expected {len(entry.inputs)} but received {len(input_grads)}",
+                f"Expected {len(inputs)} but received {len(input_grads)}",
             )
-        for tensor, grad, needed in zip(entry.inputs, input_grads, entry.needs):
+        for tensor, grad, needed in zip(inputs, input_grads, entry.needs):
             if grad is not None and needed:
                 _accumulate(grads, tensor._id, grad)
     return [grads.get(s._id) for s in sources]

@@ -17,8 +17,8 @@ import numpy as np
 
 from reference_impl import _ops
 from reference_impl import nest as _nest
-from reference_impl._core import Tape, Tensor, backprop, convert, state
-from reference_impl._logging import log_first_n
+from reference_impl._core import IndexedSlices, Tape, Tensor, backprop, convert, state
+from reference_impl._logging import log_first_n, logger
 from reference_impl._variables import Variable
 
 __all__ = ["GradientTape", "UnconnectedGradients"]
@@ -40,6 +40,8 @@ class UnconnectedGradients(enum.Enum):
 
 
 def _unconnected(value: Any) -> UnconnectedGradients:
+    if value is UnconnectedGradients.NONE:  # the default, on every gradient call: skip the enum lookup
+        return value
     try:
         return UnconnectedGradients(value)
     except ValueError:
@@ -176,7 +178,7 @@ class GradientTape:
         return self._watched_variables
 
     # ---- differentiation
-    def _begin_gradient(self) -> Tape:
+    def _begin_gradient(self, per_call_site: bool = True) -> Tape:
         """Checks and side effects shared by gradient, jacobian and batch_jacobian."""
         if self._tape is None:
             raise RuntimeError(_CONSUMED)
@@ -184,12 +186,13 @@ class GradientTape:
             if not self._persistent:
                 self._pop_tape()
             else:
-                log_first_n("in-context", 1, _IN_CONTEXT_WARNING)
+                log_first_n("in-context", 1, _IN_CONTEXT_WARNING, per_call_site=per_call_site)
         return self._tape
 
     def _consume(self) -> None:
         if not self._persistent:
-            self.watched_variables()  # keep them available after the tape is dropped
+            if self._tape.watched_variables:
+                self.watched_variables()  # keep them available after the tape is dropped
             self._tape = None
 
     def gradient(self, target: Any, sources: Any, output_gradients: Any = None,
@@ -242,7 +245,7 @@ class GradientTape:
             )
         if not hasattr(target, "shape"):
             raise AttributeError(f"'{type(target).__name__}' object has no attribute 'shape'")
-        tape = self._begin_gradient()
+        tape = self._begin_gradient(per_call_site=False)
         mode = _unconnected(unconnected_gradients)
         flat_sources = [_check_source(s) for s in _nest.flatten(sources)]
         target = _check_target(target)
@@ -281,7 +284,7 @@ class GradientTape:
                 f"Need first dimension of target shape ({tuple(target.shape)}) and source shape "
                 f"({tuple(source.shape)}) to match."
             )
-        tape = self._begin_gradient()
+        tape = self._begin_gradient(per_call_site=False)
         _unconnected(unconnected_gradients)  # validated; unconnected results are zeros regardless
         (row,) = self._rows(tape, _check_target(target), [_check_source(source)], batch=True)
         full_shape = tuple(target.shape) + tuple(source.shape)[1:]
@@ -309,5 +312,13 @@ class GradientTape:
             grads = backprop(tape, [target], sources, [Tensor(np.reshape(seed, shape), target._dtype)])
             for k, (source, grad) in enumerate(zip(sources, grads)):
                 connected[k] |= grad is not None
+                if isinstance(grad, IndexedSlices):
+                    if index == 0:
+                        logger.warning(
+                            f"Converting {grad!r} to a dense representation may make it slow. "
+                            "Alternatively, output the indices and values of the IndexedSlices "
+                            "separately, and handle the vectorized outputs directly."
+                        )
+                    grad = grad._as_tensor()
                 rows[k].append(_ops.zeros_like(_value_like(source)) if grad is None else grad)
         return [row if ok else None for row, ok in zip(rows, connected)]

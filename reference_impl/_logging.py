@@ -10,7 +10,7 @@ import logging
 import os
 import sys
 
-__all__ = ["logger", "log_first_n"]
+__all__ = ["logger", "log_first_n", "reset_counts"]
 
 logger = logging.getLogger("reference_impl")
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -26,10 +26,19 @@ def _caller() -> tuple[str, int]:
     return (frame.f_code.co_filename, frame.f_lineno)
 
 
-def log_first_n(key: str, n: int, message: str) -> None:
-    """Log ``message`` as a WARNING unless this call site already logged ``key`` ``n`` times."""
-    site = (key, *_caller())
+def log_first_n(key: str, n: int, message: str, *, per_call_site: bool = True) -> None:
+    """Log ``message`` as a WARNING unless this call site already logged ``key`` ``n`` times.
+
+    ``per_call_site=False`` counts all callers together: TensorFlow's jacobians call
+    ``gradient`` from one internal line, so their warning is logged once per process.
+    """
+    site = (key, *_caller()) if per_call_site else (key, "<internal>", 0)
     count = _counts.get(site, 0)
     if count < n:
         _counts[site] = count + 1
         logger.warning(message)
+
+
+def reset_counts() -> None:
+    """Forget which warnings were logged (as a fresh process would); for tests."""
+    _counts.clear()

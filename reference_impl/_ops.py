@@ -19,7 +19,7 @@ import numpy as np
 
 from reference_impl import _dtypes as dt
 from reference_impl import errors
-from reference_impl._core import Primitive, Tensor, call, convert, state, to_array
+from reference_impl._core import IndexedSlices, Primitive, Tensor, call, convert, state, to_array
 from reference_impl._dtypes import DType, as_dtype
 
 _TF_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "half"}
@@ -402,8 +402,25 @@ def _scatter_add_kernel(g: Any, indices: Any, axis: int, size: int) -> Any:
 
 _gather = Primitive("gather", lambda x, indices, axis: np.take(x, indices, axis=axis), tf_name="GatherV2")
 _scatter_add = Primitive("scatter_add", _scatter_add_kernel, tf_name="UnsortedSegmentSum")
-defvjp(_gather, lambda g, ans, x, indices, axis: call(
-    _scatter_add, (g,), {"indices": indices, "axis": axis, "size": np.shape(x._value)[axis]}, dtype=g._dtype))
+
+
+def _gather_grad(g: Tensor, ans: Tensor, x: Tensor, indices: Any, axis: int) -> Any:
+    shape = np.shape(x._value)
+    if axis != 0:
+        return call(_scatter_add, (g,), {"indices": indices, "axis": axis, "size": shape[axis]}, dtype=g._dtype)
+    # Along axis 0 the gradient is sparse, as TensorFlow's: the gathered rows at their indices.
+    flat_indices = np.reshape(np.asarray(indices), -1).astype(np.int32)
+    values = reshape(g, (flat_indices.size,) + tuple(shape[1:]))
+    return IndexedSlices(values, Tensor(flat_indices, dt.int32), Tensor(np.asarray(shape, np.int32), dt.int32))
+
+
+def scatter_rows(values: Tensor, indices: Any, size: int) -> Tensor:
+    """The dense tensor of ``size`` rows with ``values`` summed in at rows ``indices``."""
+    return call(_scatter_add, (values,), {"indices": np.asarray(indices), "axis": 0, "size": size},
+                dtype=values._dtype)
+
+
+defvjp(_gather, _gather_grad)
 defvjp(_scatter_add, lambda g, ans, x, indices, axis, size: gather(g, indices, axis=axis))
 
 

@@ -19,7 +19,7 @@ from reference_impl._dtypes import DType, as_dtype
 
 __all__ = ["Variable"]
 
-_read = Primitive("read_variable", lambda value: value, tf_name="ReadVariableOp")
+_read = Primitive("read_variable", lambda value: value, tf_name="ReadVariableOp", accepts_sparse=True)
 _ops.defvjp(_read, lambda g, ans, handle: g)
 
 
@@ -67,6 +67,10 @@ class Variable:
 
     def value(self) -> Tensor:
         return self.read_value()
+
+    def sparse_read(self, indices: Any, name: str | None = None) -> Tensor:
+        """Rows ``indices`` of the value; the gradient is sparse (IndexedSlices)."""
+        return _ops.gather(self.read_value(), indices)
 
     def numpy(self) -> Any:
         value = self._value

@@ -97,7 +97,8 @@ def _tape_derivatives(fn, inputs):
         first = inner.gradient(y, xs)
         first_sums = [tf.reduce_sum(g) for g in first]
     second = [outer.gradient(s, x) for s, x in zip(first_sums, xs)]
-    return [g.numpy() for g in first], [np.zeros_like(x) if g is None else g.numpy() for g, x in zip(second, inputs)]
+    dense = tf.convert_to_tensor  # gather gradients are IndexedSlices
+    return [dense(g).numpy() for g in first], [np.zeros_like(x) if g is None else dense(g).numpy() for g, x in zip(second, inputs)]
 
 
 @pytest.mark.parametrize("name", sorted(FD_CASES))

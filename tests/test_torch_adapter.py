@@ -17,12 +17,14 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from adapters.torch_adapter import TorchAdapter  # noqa: E402
+from conformance.divergences import load_divergences  # noqa: E402
 from conformance.protocol import (  # noqa: E402
     FEATURES,
     NEUTRAL_NAMES,
     ErrorKind,
     validate_adapter,
 )
+from conformance.registry import all_scenarios  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -92,6 +94,21 @@ def test_every_mapping_row_is_filled(adapter):
     assert len(rows) >= 30
     for row in rows:
         assert row.neutral.strip() and row.native.strip() and row.why.strip(), row
+
+
+def test_declared_divergences_are_live(adapter):
+    """Every divergence entry names an existing scenario that torch runs, with a one-line reason.
+
+    An entry for a removed scenario, or for one skipped as unsupported, would never be judged and
+    would hide nothing but itself; the conformance run only warns about the first kind.
+    """
+    scenarios = {s.id: s for s in all_scenarios()}
+    declared = load_divergences(adapter.divergences_path())
+    assert sorted(set(declared) - set(scenarios)) == []
+    features = adapter.features()
+    skipped = [i for i in declared if any(features[f] for f in scenarios[i].features)]
+    assert skipped == []
+    assert all("\n" not in d.reason and d.reason.endswith(".") for d in declared.values())
 
 
 def test_module_imports_without_torch():
