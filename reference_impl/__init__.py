@@ -23,7 +23,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from reference_impl import _dtypes, _ops, errors, nest
-from reference_impl._core import IndexedSlices, Tensor, TensorShape, convert, state, to_array
+from reference_impl._backend import DeviceMismatchError, available_devices, backend_for_device
+from reference_impl._core import IndexedSlices, Tensor, TensorShape, convert, place, state, to_array
 from reference_impl._custom_gradient import custom_gradient
 from reference_impl._dtypes import (
     DType,
@@ -129,7 +130,7 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str | None 
         import numpy as np
 
         array = np.broadcast_to(array, tuple(shape)).copy() if array.size == 1 else np.reshape(array, shape)
-    return Tensor(array, resolved)
+    return Tensor(place(array), resolved)
 
 
 def convert_to_tensor(value: Any, dtype: Any = None, name: str | None = None) -> Tensor:
@@ -144,21 +145,16 @@ def is_tensor(value: Any) -> bool:
 # ---- devices ------------------------------------------------------------------------------------
 
 
-def available_devices() -> list[str]:
-    """Devices this installation can place tensors on: ``CPU:0`` always."""
-    return ["CPU:0"]
-
-
 def _canonical_device(name: str) -> str:
-    text = (name or "").split("device:")[-1].strip("/").upper()
-    if text in ("CPU", "CPU:0", ""):
-        return "CPU:0"
-    if text.startswith("GPU"):
-        raise RuntimeError(
-            f"device {name!r} is not available: reference_impl runs on NumPy (CPU:0) only here; "
-            f"available devices: {available_devices()}"
-        )
-    raise ValueError(f"unknown device {name!r}; use 'CPU:0' (available: {available_devices()})")
+    """"CPU:0", "/device:GPU:0", "gpu:1", "STRICT:device1" -> the canonical name, checked."""
+    text = (name or "CPU:0").split("device:")[-1].strip("/")
+    kind, _, index = text.partition(":")
+    kind = kind.upper()
+    canonical = f"{kind}:{index or '0'}" if kind != "STRICT" else f"STRICT:{index or 'CPU_DEVICE'}"
+    if canonical == "CPU:0":
+        return canonical
+    backend_for_device(canonical)  # raises a clear error naming what is missing
+    return canonical
 
 
 @contextlib.contextmanager
@@ -203,7 +199,7 @@ dtypes = _module(
 autodiff = _module("autodiff", GradientTape=GradientTape)
 
 __all__ = [
-    "DType", "GradientTape", "IndexedSlices", "Tensor", "TensorShape", "UnconnectedGradients", "Variable",
+    "DType", "DeviceMismatchError", "GradientTape", "IndexedSlices", "Tensor", "TensorShape", "UnconnectedGradients", "Variable",
     "abs", "add", "argmax", "as_dtype", "autodiff", "available_devices", "bfloat16", "bool",
     "broadcast_to", "cast", "ceil", "complex", "complex64", "complex128", "concat", "cond", "conj",
     "constant", "convert_to_tensor", "cos", "custom_gradient", "device", "divide", "dtypes", "equal",

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from reference_impl import errors
+from reference_impl._backend import NUMPY, DeviceMismatchError, backend_for_device, backend_of, device_of
 from reference_impl._dtypes import DType, as_dtype, dtype_of_array, float32, int32, int64, string
 from reference_impl._dtypes import bool_ as bool_dtype
 
@@ -89,7 +90,7 @@ class Tensor:
 
     @property
     def device(self) -> str:
-        return "/job:localhost/replica:0/task:0/device:CPU:0"
+        return f"/job:localhost/replica:0/task:0/device:{device_of(self._value)}"
 
     def numpy(self) -> Any:
         value = self._value
@@ -97,7 +98,8 @@ class Tensor:
             return value[()] if value.ndim == 0 else value.copy()
         if isinstance(value, np.generic):
             return value
-        return np.asarray(value)  # another backend's array: copy it to the host
+        host = np.asarray(backend_of(value).to_numpy(value))  # another backend's array: copy to host
+        return host[()] if host.ndim == 0 else host
 
     def ref(self) -> _Ref:
         return _Ref(self)
@@ -242,6 +244,14 @@ def _string_array(value: Any) -> np.ndarray:
     return encode(array) if array.size else array
 
 
+def place(array: Any) -> Any:
+    """A host array on the current device (``tf.device``); NumPy arrays stay as they are on CPU."""
+    device = state.device
+    if device == "CPU:0" or getattr(array, "dtype", None) == object:  # strings stay on the host
+        return array
+    return backend_for_device(device).asarray(np.asarray(array), device)
+
+
 def convert(value: Any, dtype: DType | None = None) -> Tensor:
     """``tf.convert_to_tensor``: tensors pass through, variables are read, the rest is wrapped."""
     if isinstance(value, Tensor):
@@ -262,7 +272,7 @@ def convert(value: Any, dtype: DType | None = None) -> Tensor:
             "Attempt to convert a value (None) with an unsupported type (<class 'NoneType'>) to a Tensor."
         )
     array, resolved = to_array(value, dtype)
-    return Tensor(array, resolved)
+    return Tensor(place(array), resolved)
 
 
 # ---- tapes and recording ----------------------------------------------------------------------
@@ -374,13 +384,17 @@ def record(primitive: Any, inputs: tuple[Any, ...], outputs: tuple[Tensor, ...],
 def call(primitive: Primitive, inputs: tuple[Tensor, ...], kwargs: dict[str, Any] | None = None,
          dtype: DType | None = None) -> Any:
     """Run ``primitive`` on tensors, wrap the result(s), and record it on the active tapes."""
-    if len(inputs) == 2 and not kwargs:  # the common case, without building an argument list
-        result = primitive.impl(inputs[0]._value, inputs[1]._value)
-    elif len(inputs) == 1 and not kwargs:
-        result = primitive.impl(inputs[0]._value)
-    else:
-        values = [t._value for t in inputs]
-        result = primitive.impl(*values, **kwargs) if kwargs else primitive.impl(*values)
+    try:
+        if len(inputs) == 2 and not kwargs:  # the common case, without building an argument list
+            result = primitive.impl(inputs[0]._value, inputs[1]._value)
+        elif len(inputs) == 1 and not kwargs:
+            result = primitive.impl(inputs[0]._value)
+        else:
+            values = [t._value for t in inputs]
+            result = primitive.impl(*values, **kwargs) if kwargs else primitive.impl(*values)
+    except (TypeError, ValueError, AttributeError, RuntimeError):
+        check_same_device(primitive.tf_name, inputs)
+        raise
     if primitive.n_outputs == 1:
         out = Tensor(result, dtype)
         if state.tapes:
@@ -390,6 +404,16 @@ def call(primitive: Primitive, inputs: tuple[Tensor, ...], kwargs: dict[str, Any
     if state.tapes:
         record(primitive, inputs, outs, kwargs)
     return outs
+
+
+def check_same_device(op: str, inputs: Sequence[Any]) -> None:
+    """Raise ``DeviceMismatchError`` if ``inputs`` live on more than one device."""
+    devices = list(dict.fromkeys(device_of(t._value) for t in inputs))
+    if len(devices) > 1:
+        raise DeviceMismatchError(
+            f"{op} got tensors on different devices {devices}; reference_impl never copies between "
+            "devices silently: copy one explicitly with `with tf.device(d): x = tf.identity(x)`"
+        )
 
 
 # ---- backpropagation --------------------------------------------------------------------------

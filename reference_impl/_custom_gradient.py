@@ -41,7 +41,17 @@ class _CustomGradientOp:
                 f"custom_gradient function expected to return {self.n_inputs} gradients, "
                 f"but returned {len(flat)} instead."
             )
-        return [None if g is None else convert(g) for g in [*flat, *variable_grads]]
+        grads = [*flat, *variable_grads]
+        return [None if g is None else _beside(g, entry.inputs[i:i + 1]) for i, g in enumerate(grads)]
+
+
+def _beside(value: Any, inputs: Sequence[Any]) -> Any:
+    """``value`` as a tensor; a Python number goes on the device (and dtype) of the first input."""
+    if isinstance(value, (bool, int, float, complex)) and inputs and isinstance(inputs[0], Tensor):
+        from reference_impl import _ops
+
+        return _ops._like(value, inputs[0])
+    return convert(value)
 
 
 def _accepts_variables(grad_fn: Callable[..., Any]) -> bool:
@@ -81,7 +91,7 @@ def custom_gradient(f: Callable[..., Any] | None = None) -> Callable[..., Any]:
                 "@tf.custom_gradient grad_fn must accept keyword argument 'variables', since function "
                 f"uses variables: {variables}"
             )
-        flat = [convert(r) for r in nest.flatten(result)]
+        flat = [_beside(r, inputs) for r in nest.flatten(result)]
         outputs = tuple(Tensor(r._value, r._dtype) for r in flat)
         op = _CustomGradientOp(getattr(f, "__name__", "custom_gradient"), grad_fn, len(inputs), variables)
         if state.tapes:

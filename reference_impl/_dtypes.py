@@ -84,8 +84,8 @@ def dtype_of_array(array: Any) -> DType:
     """The DType of a backend array (NumPy, CuPy, or any array-API array)."""
     dtype = array.dtype
     found = _BY_NUMPY.get(dtype)
-    if found is None:
-        found = _BY_NAME.get(getattr(dtype, "name", str(dtype)))
+    if found is None:  # another array library's dtype object, e.g. array_api_strict.float32
+        found = _BY_NAME.get(getattr(dtype, "name", str(dtype).rsplit(".", 1)[-1]))
     if found is None:
         if getattr(dtype, "kind", None) in ("S", "U", "O"):
             return string

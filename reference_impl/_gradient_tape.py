@@ -17,6 +17,7 @@ import numpy as np
 
 from reference_impl import _ops
 from reference_impl import nest as _nest
+from reference_impl._backend import backend_of, device_of
 from reference_impl._core import IndexedSlices, Tape, Tensor, backprop, convert, state
 from reference_impl._logging import log_first_n, logger
 from reference_impl._variables import Variable
@@ -81,6 +82,14 @@ def _check_source(item: Any) -> Any:
         f"gradient sources must be watched Tensors or Variables; got {item!r} of type "
         f"'{type(item).__name__}' (use x = tf.convert_to_tensor(value); tape.watch(x))"
     )
+
+
+def _beside(host: np.ndarray, tensor: Any) -> Any:
+    """A host array placed on ``tensor``'s backend and device."""
+    value = tensor._value
+    if isinstance(value, (np.ndarray, np.generic)):
+        return host
+    return backend_of(value).asarray(host, device_of(value))
 
 
 def _value_like(item: Any) -> Tensor:
@@ -309,7 +318,8 @@ class GradientTape:
             seed = np.zeros((count,), dtype=target._dtype._np)
             seed[index] = 1
             seed = np.broadcast_to(seed, (shape[0], count)) if batch else seed
-            grads = backprop(tape, [target], sources, [Tensor(np.reshape(seed, shape), target._dtype)])
+            seed = _beside(np.reshape(seed, shape), target)
+            grads = backprop(tape, [target], sources, [Tensor(seed, target._dtype)])
             for k, (source, grad) in enumerate(zip(sources, grads)):
                 connected[k] |= grad is not None
                 if isinstance(grad, IndexedSlices):

@@ -19,11 +19,32 @@ import numpy as np
 
 from reference_impl import _dtypes as dt
 from reference_impl import errors
-from reference_impl._core import IndexedSlices, Primitive, Tensor, call, convert, state, to_array
+from reference_impl._backend import backend_of, device_of, namespace
+from reference_impl._core import (
+    IndexedSlices,
+    Primitive,
+    Tensor,
+    call,
+    check_same_device,
+    convert,
+    place,
+    state,
+    to_array,
+)
 from reference_impl._dtypes import DType, as_dtype
 
 _TF_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "half"}
 _DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0"
+
+
+def _ns(array: Any) -> Any:
+    """The array API namespace of ``array`` (NumPy's, CuPy's, array-api-strict)."""
+    return namespace(array)
+
+
+def _device(array: Any) -> Any:
+    """``array``'s native device, for creating arrays beside it."""
+    return getattr(array, "device", None) if not isinstance(array, (np.ndarray, np.generic)) else None
 
 
 def _quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -51,7 +72,7 @@ def _tensor(value: Any) -> Tensor:
 _scalar_constants: dict[tuple[type, Any, DType], Tensor] = {}
 
 
-def _like(value: Any, dtype: DType) -> Tensor:
+def _like(value: Any, other: Tensor) -> Tensor:
     """``value`` as a tensor of ``dtype`` when it is a Python/NumPy value (TF's operand rule).
 
     Python scalars in arithmetic (``y * 1.01``) are converted once and cached: such a constant
@@ -62,22 +83,25 @@ def _like(value: Any, dtype: DType) -> Tensor:
     if hasattr(value, "_as_tensor"):
         return value._as_tensor()
     if isinstance(value, (bool, int, float, complex)):
-        key = (type(value), value, dtype)
+        dtype, beside = other._dtype, other._value
+        on_host = isinstance(beside, (np.ndarray, np.generic))
+        key = (type(value), value, dtype, None if on_host else device_of(beside))
         cached = _scalar_constants.get(key)
         if cached is None:
             array, _ = to_array(value, dtype)
+            placed = array[()] if on_host else backend_of(beside).asarray(array, device_of(beside))
             if len(_scalar_constants) > 4096:
                 _scalar_constants.clear()
-            cached = _scalar_constants[key] = Tensor(array[()], dtype)
+            cached = _scalar_constants[key] = Tensor(placed, dtype)
         return cached
     return convert(value)
 
 
 def _binary_operands(x: Any, y: Any, op: str) -> tuple[Tensor, Tensor]:
     if type(x) is not Tensor:
-        x = _like(x, y._dtype) if type(y) is Tensor else _tensor(x)
+        x = _like(x, y) if type(y) is Tensor else _tensor(x)
     if type(y) is not Tensor:
-        y = _like(y, x._dtype)
+        y = _like(y, x)
     if x._dtype is not y._dtype:
         expected = _TF_TYPE_NAMES.get(x._dtype.name, x._dtype.name)
         got = _TF_TYPE_NAMES.get(y._dtype.name, y._dtype.name)
@@ -86,6 +110,8 @@ def _binary_operands(x: Any, y: Any, op: str) -> tuple[Tensor, Tensor]:
             f"cannot compute {op} as input #1(zero-based) was expected to be a {expected} tensor "
             f"but is a {got} tensor [Op:{op}] name: ",
         )
+    if type(x._value) is not type(y._value):
+        check_same_device(op, (x, y))
     return x, y
 
 
@@ -98,7 +124,8 @@ def _incompatible(op: str, x: Tensor, y: Tensor) -> errors.InvalidArgumentError:
 
 
 def _binary(primitive: Primitive, x: Any, y: Any) -> Tensor:
-    if type(x) is not Tensor or type(y) is not Tensor or x._dtype is not y._dtype:
+    if (type(x) is not Tensor or type(y) is not Tensor or x._dtype is not y._dtype
+            or type(x._value) is not type(y._value)):  # mixed array types: check devices
         x, y = _binary_operands(x, y, primitive.tf_name)
     try:
         return call(primitive, (x, y), dtype=x._dtype)
@@ -119,10 +146,10 @@ def _unary(primitive: Primitive, x: Any) -> Tensor:
 _add = Primitive("add", operator.add, tf_name="AddV2", broadcasts=True)
 _sub = Primitive("subtract", operator.sub, tf_name="Sub", broadcasts=True)
 _mul = Primitive("multiply", operator.mul, tf_name="Mul", broadcasts=True)
-_div = Primitive("divide", _quiet(np.true_divide), tf_name="RealDiv", broadcasts=True)
-_pow = Primitive("pow", _quiet(np.power), tf_name="Pow", broadcasts=True)
-_maximum = Primitive("maximum", np.maximum, tf_name="Maximum", broadcasts=True)
-_minimum = Primitive("minimum", np.minimum, tf_name="Minimum", broadcasts=True)
+_div = Primitive("divide", _quiet(operator.truediv), tf_name="RealDiv", broadcasts=True)
+_pow = Primitive("pow", _quiet(lambda x, y: _ns(x).pow(x, y)), tf_name="Pow", broadcasts=True)
+_maximum = Primitive("maximum", lambda x, y: _ns(x).maximum(x, y), tf_name="Maximum", broadcasts=True)
+_minimum = Primitive("minimum", lambda x, y: _ns(x).minimum(x, y), tf_name="Minimum", broadcasts=True)
 
 
 def _pow_grad_exponent(g: Tensor, ans: Tensor, x: Tensor, y: Tensor) -> Tensor:
@@ -149,23 +176,24 @@ defvjp(_minimum, lambda g, ans, x, y: where(less_equal(x, y), g, zeros_like(g)),
 
 _neg = Primitive("negative", operator.neg, tf_name="Neg")
 _square = Primitive("square", np.square, tf_name="Square")
-_sqrt = Primitive("sqrt", _quiet(np.sqrt), tf_name="Sqrt")
-_exp = Primitive("exp", _quiet(np.exp), tf_name="Exp")
-_log = Primitive("log", _quiet(np.log), tf_name="Log")
-_sin = Primitive("sin", np.sin, tf_name="Sin")
-_cos = Primitive("cos", np.cos, tf_name="Cos")
-_tanh = Primitive("tanh", np.tanh, tf_name="Tanh")
-_sigmoid = Primitive("sigmoid", _quiet(lambda x: 1 / (1 + np.exp(-x))), tf_name="Sigmoid")
-_relu = Primitive("relu", lambda x: np.maximum(x, 0).astype(x.dtype, copy=False), tf_name="Relu")
-_abs = Primitive("abs", np.abs, tf_name="Abs")
-_conj = Primitive("conj", np.conj, tf_name="Conj")
+_sqrt = Primitive("sqrt", _quiet(lambda x: _ns(x).sqrt(x)), tf_name="Sqrt")
+_exp = Primitive("exp", _quiet(lambda x: _ns(x).exp(x)), tf_name="Exp")
+_log = Primitive("log", _quiet(lambda x: _ns(x).log(x)), tf_name="Log")
+_sin = Primitive("sin", lambda x: _ns(x).sin(x), tf_name="Sin")
+_cos = Primitive("cos", lambda x: _ns(x).cos(x), tf_name="Cos")
+_tanh = Primitive("tanh", lambda x: _ns(x).tanh(x), tf_name="Tanh")
+_sigmoid = Primitive("sigmoid", _quiet(lambda x: 1 / (1 + _ns(x).exp(-x))), tf_name="Sigmoid")
+_relu = Primitive("relu", lambda x: _ns(x).where(x > 0, x, _ns(x).zeros_like(x)), tf_name="Relu")
+_abs = Primitive("abs", lambda x: _ns(x).abs(x), tf_name="Abs")
+_conj = Primitive("conj", lambda x: _ns(x).conj(x), tf_name="Conj")
 _identity = Primitive("identity", lambda x: x, tf_name="Identity")
 
 
 def _sqrt_grad_kernel(y: Any, dy: Any) -> Any:
     # TensorFlow's SqrtGrad: 0 where the upstream gradient is 0, even at y == 0 (no 0 * inf).
     with np.errstate(all="ignore"):
-        return np.where(dy == 0, np.zeros_like(dy), dy * 0.5 / np.conj(y)).astype(dy.dtype, copy=False)
+        xp = _ns(dy)
+        return xp.where(dy == 0, xp.zeros_like(dy), dy * 0.5 / xp.conj(y))
 
 
 _sqrt_grad = Primitive("sqrt_grad", _sqrt_grad_kernel, tf_name="SqrtGrad")
@@ -201,28 +229,41 @@ def _call_sqrt_grad(y: Tensor, dy: Tensor) -> Tensor:
 
 
 # Piecewise-constant ops: round/floor/ceil have no gradient (None); sign's gradient is zeros.
-_floor = defvjp(Primitive("floor", np.floor, tf_name="Floor"), None)
-_ceil = defvjp(Primitive("ceil", np.ceil, tf_name="Ceil"), None)
-_round = defvjp(Primitive("round", np.round, tf_name="Round"), None)
-_sign = defvjp(Primitive("sign", np.sign, tf_name="Sign"), lambda g, ans, x: zeros_like(x))
+_floor = defvjp(Primitive("floor", lambda x: _ns(x).floor(x), tf_name="Floor"), None)
+_ceil = defvjp(Primitive("ceil", lambda x: _ns(x).ceil(x), tf_name="Ceil"), None)
+_round = defvjp(Primitive("round", lambda x: _ns(x).round(x), tf_name="Round"), None)
+_sign = defvjp(Primitive("sign", lambda x: _ns(x).sign(x), tf_name="Sign"), lambda g, ans, x: zeros_like(x))
 
 # ---- complex parts ----------------------------------------------------------------------------
 
-_real = Primitive("real", np.real, tf_name="Real")
-_imag = Primitive("imag", np.imag, tf_name="Imag")
-_complex = Primitive("complex", lambda re, im: re + 1j * im, tf_name="Complex", broadcasts=True)
+_real = Primitive("real", lambda z: _ns(z).real(z), tf_name="Real")
+_imag = Primitive("imag", lambda z: _ns(z).imag(z), tf_name="Imag")
+def _complex_kernel(re: Any, im: Any) -> Any:
+    xp, backend = _ns(re), backend_of(re)
+    target = backend.dtype(dt.complex128 if dt.dtype_of_array(re) is dt.float64 else dt.complex64)
+    return xp.astype(re, target) + xp.astype(im, target) * 1j
+
+
+_complex = Primitive("complex", _complex_kernel, tf_name="Complex", broadcasts=True)
 defvjp(_real, lambda g, ans, z: complex(g, zeros_like(g)))
 defvjp(_imag, lambda g, ans, z: complex(zeros_like(g), g))
 defvjp(_complex, lambda g, ans, re, im: real(g), lambda g, ans, re, im: imag(g))
 
 # ---- selection and casts ----------------------------------------------------------------------
 
-_where = Primitive("where", np.where, tf_name="SelectV2", broadcasts=True)
+_where = Primitive("where", lambda c, x, y: _ns(x).where(c, x, y), tf_name="SelectV2", broadcasts=True)
 defvjp(_where, None,
        lambda g, ans, c, x, y: where(c, g, zeros_like(g)),
        lambda g, ans, c, x, y: where(c, zeros_like(g), g))
 
-_cast = Primitive("cast", lambda x, dtype: x.astype(dtype._np), tf_name="Cast")
+def _cast_kernel(x: Any, dtype: DType) -> Any:
+    xp = _ns(x)
+    if dt.dtype_of_array(x).is_complex and not dtype.is_complex:
+        x = xp.real(x)  # TensorFlow keeps the real part; the array API forbids the direct cast
+    return xp.astype(x, backend_of(x).dtype(dtype))
+
+
+_cast = Primitive("cast", _cast_kernel, tf_name="Cast")
 
 
 def _cast_grad(g: Tensor, ans: Tensor, x: Tensor, dtype: DType) -> Tensor | None:
@@ -238,8 +279,9 @@ defvjp(_cast, _cast_grad)
 
 
 def _matmul_kernel(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False) -> Any:
-    return np.matmul(np.swapaxes(a, -1, -2) if transpose_a else a,
-                     np.swapaxes(b, -1, -2) if transpose_b else b)
+    xp = _ns(a)
+    return xp.matmul(xp.matrix_transpose(a) if transpose_a else a,
+                     xp.matrix_transpose(b) if transpose_b else b)
 
 
 _matmul = Primitive("matmul", _matmul_kernel, tf_name="MatMul")
@@ -292,31 +334,31 @@ def _max_grad(g: Tensor, ans: Tensor, x: Tensor, axis: Any = None, keepdims: boo
     return share * _spread(g, x, axis, keepdims)
 
 
-_sum = Primitive("reduce_sum", lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
+_sum = Primitive("reduce_sum", lambda x, axis=None, keepdims=False: _ns(x).sum(x, axis=axis, keepdims=keepdims),
                  tf_name="Sum")
 _mean = Primitive("reduce_mean",
-                  lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims).astype(x.dtype),
+                  lambda x, axis=None, keepdims=False: _ns(x).mean(x, axis=axis, keepdims=keepdims),
                   tf_name="Mean")
-_max = Primitive("reduce_max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims),
+_max = Primitive("reduce_max", lambda x, axis=None, keepdims=False: _ns(x).max(x, axis=axis, keepdims=keepdims),
                  tf_name="Max")
 defvjp(_sum, lambda g, ans, x, axis=None, keepdims=False: _spread(g, x, axis, keepdims))
 defvjp(_mean, lambda g, ans, x, axis=None, keepdims=False:
        _spread(g, x, axis, keepdims) / float(max(_count(x, axis), 1)))
 defvjp(_max, _max_grad)
 
-_broadcast_to = Primitive("broadcast_to", lambda x, shape: np.broadcast_to(x, shape), tf_name="BroadcastTo",
+_broadcast_to = Primitive("broadcast_to", lambda x, shape: _ns(x).broadcast_to(x, shape), tf_name="BroadcastTo",
                           broadcasts=True)
 defvjp(_broadcast_to, lambda g, ans, x, shape: g)
 
 # ---- shapes -----------------------------------------------------------------------------------
 
-_reshape = Primitive("reshape", lambda x, shape: np.reshape(x, shape), tf_name="Reshape")
+_reshape = Primitive("reshape", lambda x, shape: _ns(x).reshape(x, shape), tf_name="Reshape")
 defvjp(_reshape, lambda g, ans, x, shape: reshape(g, np.shape(x._value)))
 
-_transpose = Primitive("transpose", lambda x, perm: np.transpose(x, perm), tf_name="Transpose")
+_transpose = Primitive("transpose", lambda x, perm: _ns(x).permute_dims(x, perm), tf_name="Transpose")
 defvjp(_transpose, lambda g, ans, x, perm: transpose(g, tuple(np.argsort(perm))))
 
-_tile = Primitive("tile", lambda x, multiples: np.tile(x, multiples), tf_name="Tile")
+_tile = Primitive("tile", lambda x, multiples: _ns(x).tile(x, multiples), tf_name="Tile")
 
 
 def _tile_grad(g: Tensor, ans: Tensor, x: Tensor, multiples: tuple[int, ...]) -> Tensor:
@@ -329,13 +371,13 @@ defvjp(_tile, _tile_grad)
 
 
 def _take_kernel(x: Any, index: int, axis: int) -> Any:
-    return np.take(x, index, axis=axis)
+    return x[(slice(None),) * axis + (index, ...)]
 
 
 def _embed_kernel(g: Any, index: int, axis: int, size: int) -> Any:
-    out = np.zeros(np.shape(g)[:axis] + (size,) + np.shape(g)[axis:], dtype=g.dtype)
-    slicer = (slice(None),) * axis + (index,)
-    out[slicer] = g
+    xp = _ns(g)
+    out = xp.zeros((*g.shape[:axis], size, *g.shape[axis:]), dtype=g.dtype, device=_device(g))
+    out[(slice(None),) * axis + (index, ...)] = g
     return out
 
 
@@ -355,12 +397,12 @@ def _embed_slice(g: Tensor, index: int, axis: int, size: int) -> Tensor:
     return call(_embed, (g,), {"index": index, "axis": axis, "size": size}, dtype=g._dtype)
 
 
-_stack = Primitive("stack", lambda *xs, axis=0: np.stack(xs, axis=axis), tf_name="Pack", variadic=True)
+_stack = Primitive("stack", lambda *xs, axis=0: _ns(xs[0]).stack(xs, axis=axis), tf_name="Pack", variadic=True)
 defvjp(_stack, lambda i, g, ans, inputs, axis=0: _take_slice(g, i, axis % np.ndim(ans._value)))
 
 
 def _concat_kernel(*xs: Any, axis: int = 0) -> Any:
-    return np.concatenate(xs, axis=axis)
+    return _ns(xs[0]).concat(xs, axis=axis)
 
 
 def _concat_grad(i: int, g: Tensor, ans: Tensor, inputs: Sequence[Tensor], axis: int = 0) -> Tensor:
@@ -373,12 +415,19 @@ def _concat_grad(i: int, g: Tensor, ans: Tensor, inputs: Sequence[Tensor], axis:
 _concat = Primitive("concat", _concat_kernel, tf_name="ConcatV2", variadic=True)
 defvjp(_concat, _concat_grad)
 
-_slice = Primitive("slice", lambda x, start, stop, axis: np.take(x, np.arange(start, stop), axis=axis),
+_slice = Primitive("slice", lambda x, start, stop, axis: x[(slice(None),) * axis + (slice(start, stop), ...)],
                    tf_name="Slice")
-_pad = Primitive("pad_axis", lambda g, start, size, axis: np.concatenate(
-    [np.zeros(np.shape(g)[:axis] + (start,) + np.shape(g)[axis + 1:], g.dtype), g,
-     np.zeros(np.shape(g)[:axis] + (size - start - np.shape(g)[axis],) + np.shape(g)[axis + 1:], g.dtype)],
-    axis=axis), tf_name="Pad")
+def _pad_kernel(g: Any, start: int, size: int, axis: int) -> Any:
+    """``g`` placed at ``start`` along ``axis`` of ``size`` zeros (the adjoint of a slice)."""
+    xp = _ns(g)
+    shape = list(g.shape)
+    before, after = list(shape), list(shape)
+    before[axis], after[axis] = start, size - start - shape[axis]
+    zeros = [xp.zeros(tuple(s), dtype=g.dtype, device=_device(g)) for s in (before, after)]
+    return xp.concat([zeros[0], g, zeros[1]], axis=axis)
+
+
+_pad = Primitive("pad_axis", _pad_kernel, tf_name="Pad")
 defvjp(_slice, lambda g, ans, x, start, stop, axis: call(
     _pad, (g,), {"start": start, "size": np.shape(x._value)[axis], "axis": axis}, dtype=g._dtype))
 defvjp(_pad, lambda g, ans, x, start, size, axis: _slice_axis(g, start, start + np.shape(x._value)[axis], axis))
@@ -389,18 +438,22 @@ def _slice_axis(x: Tensor, start: int, stop: int, axis: int) -> Tensor:
 
 
 def _scatter_add_kernel(g: Any, indices: Any, axis: int, size: int) -> Any:
-    shape = list(np.shape(g))
-    index_rank = np.ndim(indices)
-    out_shape = shape[:axis] + [size] + shape[axis + index_rank:]
-    out = np.zeros(out_shape, dtype=g.dtype)
-    moved = np.moveaxis(out, axis, 0)
-    flat_g = np.reshape(np.moveaxis(g, tuple(range(axis, axis + index_rank)), tuple(range(index_rank))),
-                        (-1,) + tuple(np.shape(moved)[1:]))
-    np.add.at(moved, np.reshape(indices, -1), flat_g)
-    return out
+    """The adjoint of gather: rows of ``g`` summed into ``size`` zeros at ``indices`` along ``axis``."""
+    xp = _ns(g)
+    index_rank = len(indices.shape)
+    moved = xp.moveaxis(g, tuple(range(axis, axis + index_rank)), tuple(range(index_rank))) if axis else g
+    rows = xp.reshape(moved, (-1, *moved.shape[index_rank:]))
+    summed = backend_of(g).scatter_add(rows, xp.reshape(indices, (-1,)), size)
+    return xp.moveaxis(summed, 0, axis) if axis else summed
 
 
-_gather = Primitive("gather", lambda x, indices, axis: np.take(x, indices, axis=axis), tf_name="GatherV2")
+def _gather_kernel(x: Any, indices: Any, axis: int) -> Any:
+    xp = _ns(x)
+    taken = xp.take(x, xp.reshape(indices, (-1,)), axis=axis)
+    return xp.reshape(taken, (*x.shape[:axis], *indices.shape, *x.shape[axis + 1:]))
+
+
+_gather = Primitive("gather", _gather_kernel, tf_name="GatherV2")
 _scatter_add = Primitive("scatter_add", _scatter_add_kernel, tf_name="UnsortedSegmentSum")
 
 
@@ -409,14 +462,15 @@ def _gather_grad(g: Tensor, ans: Tensor, x: Tensor, indices: Any, axis: int) -> 
     if axis != 0:
         return call(_scatter_add, (g,), {"indices": indices, "axis": axis, "size": shape[axis]}, dtype=g._dtype)
     # Along axis 0 the gradient is sparse, as TensorFlow's: the gathered rows at their indices.
-    flat_indices = np.reshape(np.asarray(indices), -1).astype(np.int32)
-    values = reshape(g, (flat_indices.size,) + tuple(shape[1:]))
+    xp = _ns(indices)
+    flat_indices = xp.astype(xp.reshape(indices, (-1,)), backend_of(indices).dtype(dt.int32))
+    values = reshape(g, (flat_indices.shape[0], *shape[1:]))
     return IndexedSlices(values, Tensor(flat_indices, dt.int32), Tensor(np.asarray(shape, np.int32), dt.int32))
 
 
 def scatter_rows(values: Tensor, indices: Any, size: int) -> Tensor:
     """The dense tensor of ``size`` rows with ``values`` summed in at rows ``indices``."""
-    return call(_scatter_add, (values,), {"indices": np.asarray(indices), "axis": 0, "size": size},
+    return call(_scatter_add, (values,), {"indices": indices, "axis": 0, "size": size},
                 dtype=values._dtype)
 
 
@@ -425,13 +479,11 @@ defvjp(_scatter_add, lambda g, ans, x, indices, axis, size: gather(g, indices, a
 
 
 def _getitem_kernel(x: Any, key: Any) -> Any:
-    return np.asarray(x[key])
+    return x[key]
 
 
 def _setitem_zeros_kernel(g: Any, key: Any, shape: tuple[int, ...]) -> Any:
-    out = np.zeros(shape, dtype=g.dtype)
-    np.add.at(out, key, g)
-    return out
+    return backend_of(g).add_at(_ns(g).zeros(shape, dtype=g.dtype, device=_device(g)), key, g)
 
 
 _getitem = Primitive("getitem", _getitem_kernel, tf_name="StridedSlice")
@@ -570,7 +622,22 @@ def complex(real: Any, imag: Any, name: str | None = None) -> Tensor:  # noqa: A
 
 
 def identity(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
-    return _unary(_identity, input)
+    """The same value; under ``tf.device(d)`` a copy on ``d`` (the one way to move a tensor)."""
+    x = _tensor(input)
+    if device_of(x._value) != state.device:
+        return call(_copy, (x,), {"device": state.device}, dtype=x._dtype)
+    return call(_identity, (x,), dtype=x._dtype)
+
+
+def _copy_kernel(x: Any, device: str) -> Any:
+    from reference_impl._backend import backend_for_device
+
+    host = np.asarray(backend_of(x).to_numpy(x))
+    return backend_for_device(device).asarray(host, device)
+
+
+_copy = Primitive("copy", _copy_kernel, tf_name="Identity")
+defvjp(_copy, lambda g, ans, x, device: call(_copy, (g,), {"device": device_of(x._value)}, dtype=g._dtype))
 
 
 def stop_gradient(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
@@ -590,11 +657,12 @@ def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
 def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None) -> Tensor:
     condition = _tensor(condition)
     if x is None and y is None:
-        return Tensor(np.argwhere(condition._value).astype(np.int64), dt.int64)
+        xp = _ns(condition._value)
+        return Tensor(xp.astype(xp.stack(xp.nonzero(condition._value), axis=1), backend_of(condition._value).dtype(dt.int64)), dt.int64)
     if type(x) is not Tensor and type(y) is Tensor:
-        x = _like(x, y._dtype)
+        x = _like(x, y)
     x = _tensor(x)
-    y = _like(y, x._dtype)
+    y = _like(y, x)
     if x._dtype is not y._dtype:
         _binary_operands(x, y, "SelectV2")
     try:
@@ -612,37 +680,40 @@ def _compare(kernel: Callable[[Any, Any], Any], op: str, x: Any, y: Any) -> Tens
 
 
 def greater(x: Any, y: Any, name: str | None = None) -> Tensor:
-    return _compare(np.greater, "Greater", x, y)
+    return _compare(operator.gt, "Greater", x, y)
 
 
 def greater_equal(x: Any, y: Any, name: str | None = None) -> Tensor:
-    return _compare(np.greater_equal, "GreaterEqual", x, y)
+    return _compare(operator.ge, "GreaterEqual", x, y)
 
 
 def less(x: Any, y: Any, name: str | None = None) -> Tensor:
-    return _compare(np.less, "Less", x, y)
+    return _compare(operator.lt, "Less", x, y)
 
 
 def less_equal(x: Any, y: Any, name: str | None = None) -> Tensor:
-    return _compare(np.less_equal, "LessEqual", x, y)
+    return _compare(operator.le, "LessEqual", x, y)
 
 
 def equal(x: Any, y: Any, name: str | None = None) -> Tensor:
-    return _compare(np.equal, "Equal", x, y)
+    return _compare(operator.eq, "Equal", x, y)
 
 
 def not_equal(x: Any, y: Any, name: str | None = None) -> Tensor:
-    return _compare(np.not_equal, "NotEqual", x, y)
+    return _compare(operator.ne, "NotEqual", x, y)
 
 
 def logical_not(x: Any, name: str | None = None) -> Tensor:
-    return Tensor(np.logical_not(_tensor(x)._value), dt.bool_)
+    value = _tensor(x)._value
+    return Tensor(_ns(value).logical_not(value), dt.bool_)
 
 
 def argmax(input: Any, axis: int | None = None, output_type: Any = dt.int64, name: str | None = None) -> Tensor:  # noqa: A002,E501
     x = _tensor(input)
     dtype = as_dtype(output_type)
-    return Tensor(np.asarray(np.argmax(x._value, axis=0 if axis is None else axis)).astype(dtype._np), dtype)
+    xp = _ns(x._value)
+    index = xp.argmax(x._value, axis=0 if axis is None else axis)
+    return Tensor(xp.astype(xp.asarray(index), backend_of(x._value).dtype(dtype)), dtype)
 
 
 def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
@@ -729,7 +800,7 @@ def tile(input: Any, multiples: Any, name: str | None = None) -> Tensor:  # noqa
 def stack(values: Sequence[Any], axis: int = 0, name: str | None = None) -> Tensor:
     tensors = [_tensor(v) for v in values]
     first = tensors[0]
-    tensors = [first] + [_like(v, first._dtype) for v in tensors[1:]]
+    tensors = [first] + [_like(v, first) for v in tensors[1:]]
     return call(_stack, tuple(tensors), {"axis": axis}, dtype=first._dtype)
 
 
@@ -746,7 +817,9 @@ def concat(values: Sequence[Any], axis: int, name: str | None = None) -> Tensor:
 
 def gather(params: Any, indices: Any, axis: int = 0, batch_dims: int = 0, name: str | None = None) -> Tensor:
     x = _tensor(params)
-    index_array = np.asarray(indices._value if isinstance(indices, Tensor) else indices)
+    index_array = indices._value if isinstance(indices, Tensor) else indices
+    if not hasattr(index_array, "shape") or isinstance(index_array, (np.ndarray, np.generic)):
+        index_array = backend_of(x._value).asarray(np.asarray(index_array), device_of(x._value))
     return call(_gather, (x,), {"indices": index_array, "axis": int(axis) % max(np.ndim(x._value), 1)},
                 dtype=x._dtype)
 
@@ -794,39 +867,47 @@ def tensordot(a: Any, b: Any, axes: Any, name: str | None = None) -> Tensor:
 # ---- creation -----------------------------------------------------------------------------------
 
 
+def _filled(value: Any, shape: tuple[int, ...], dtype: DType, like: Any = None) -> Tensor:
+    """A new tensor of ``value`` beside ``like``'s array (or on the current device)."""
+    if like is None or isinstance(like, (np.ndarray, np.generic)):
+        host = np.full(shape, value, dtype=dtype._np)
+        return Tensor(host if like is not None else place(host), dtype)
+    xp, backend = _ns(like), backend_of(like)
+    return Tensor(xp.full(shape, value, dtype=backend.dtype(dtype), device=_device(like)), dtype)
+
+
 def zeros_like(input: Any, dtype: Any = None, name: str | None = None) -> Tensor:  # noqa: A002
     x = _tensor(input)
     dtype = as_dtype(dtype) if dtype is not None else x._dtype
     if dtype is dt.string:
         return Tensor(np.full(np.shape(x._value), b"", dtype=object), dt.string)
-    return Tensor(np.zeros(np.shape(x._value), dtype=dtype._np), dtype)
+    return _filled(0, tuple(x._value.shape), dtype, like=x._value)
 
 
 def ones_like(input: Any, dtype: Any = None, name: str | None = None) -> Tensor:  # noqa: A002
     x = _tensor(input)
     dtype = as_dtype(dtype) if dtype is not None else x._dtype
-    shape = np.shape(x._value)
-    if not shape:  # scalar seeds are the hot path of every scalar gradient
+    value = x._value
+    if isinstance(value, (np.ndarray, np.generic)) and not value.shape:
+        # scalar seeds are the hot path of every scalar gradient
         return Tensor(_scalar_ones.get(dtype) or _scalar_ones.setdefault(dtype, dtype._np.type(1)), dtype)
-    return Tensor(np.ones(shape, dtype=dtype._np), dtype)
+    return _filled(1, tuple(value.shape), dtype, like=value)
 
 
 _scalar_ones: dict[DType, Any] = {}
 
 
 def zeros(shape: Any, dtype: Any = dt.float32, name: str | None = None) -> Tensor:
-    dtype = as_dtype(dtype)
-    return Tensor(np.zeros(_shape_tuple(shape), dtype=dtype._np), dtype)
+    return _filled(0, _shape_tuple(shape), as_dtype(dtype))
 
 
 def ones(shape: Any, dtype: Any = dt.float32, name: str | None = None) -> Tensor:
-    dtype = as_dtype(dtype)
-    return Tensor(np.ones(_shape_tuple(shape), dtype=dtype._np), dtype)
+    return _filled(1, _shape_tuple(shape), as_dtype(dtype))
 
 
 def fill(dims: Any, value: Any, name: str | None = None) -> Tensor:
     v = _tensor(value)
-    return Tensor(np.full(_shape_tuple(dims), v._value, dtype=v._value.dtype), v._dtype)
+    return Tensor(place(np.full(_shape_tuple(dims), v.numpy(), dtype=v._dtype._np)), v._dtype)
 
 
 def range_(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None, name: str | None = None) -> Tensor:
@@ -835,7 +916,7 @@ def range_(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None, nam
     array, resolved = to_array(np.arange(start, limit, delta), dtype)
     if dtype is None and isinstance(start, int) and isinstance(limit, int):
         array, resolved = array.astype(np.int32), dt.int32
-    return Tensor(array, resolved)
+    return Tensor(place(array), resolved)
 
 
 def shape(input: Any, out_type: Any = dt.int32, name: str | None = None) -> Tensor:  # noqa: A002
@@ -853,14 +934,14 @@ def uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any = dt.flo
     dtype = as_dtype(dtype)
     rng = np.random.default_rng(seed)
     high = 1.0 if maxval is None else maxval
-    return Tensor(rng.uniform(minval, high, _shape_tuple(shape)).astype(dtype._np), dtype)
+    return Tensor(place(rng.uniform(minval, high, _shape_tuple(shape)).astype(dtype._np)), dtype)
 
 
 def normal(shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any = dt.float32, seed: Any = None,
            name: str | None = None) -> Tensor:
     dtype = as_dtype(dtype)
     rng = np.random.default_rng(seed)
-    return Tensor(rng.normal(mean, stddev, _shape_tuple(shape)).astype(dtype._np), dtype)
+    return Tensor(place(rng.normal(mean, stddev, _shape_tuple(shape)).astype(dtype._np)), dtype)
 
 
 # ---- eager control flow -------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from reference_impl import _ops
+from reference_impl._backend import backend_of, device_of
 from reference_impl._core import Primitive, Tensor, TensorShape, convert, numpy_text, record, state
 from reference_impl._dtypes import DType, as_dtype
 
@@ -83,6 +84,9 @@ class Variable:
     def assign(self, value: Any, use_locking: bool = False, name: str | None = None,
                read_value: bool = True) -> Any:
         new = convert(value, self._dtype)
+        if device_of(new._value) != device_of(self._value):  # assigning copies to the variable's device
+            host = np.asarray(backend_of(new._value).to_numpy(new._value))
+            new = Tensor(backend_of(self._value).asarray(host, device_of(self._value)), self._dtype)
         if np.shape(new._value) != np.shape(self._value):
             raise ValueError(
                 f"Cannot assign value to variable ' {self._name[:-2]}': Shape mismatch.The variable shape "
@@ -95,11 +99,11 @@ class Variable:
 
     def assign_add(self, delta: Any, use_locking: bool = False, name: str | None = None,
                    read_value: bool = True) -> Any:
-        return self.assign(self._value + convert(delta, self._dtype)._value, read_value=read_value)
+        return self.assign(_ops.add(Tensor(self._value, self._dtype), delta), read_value=read_value)
 
     def assign_sub(self, delta: Any, use_locking: bool = False, name: str | None = None,
                    read_value: bool = True) -> Any:
-        return self.assign(self._value - convert(delta, self._dtype)._value, read_value=read_value)
+        return self.assign(_ops.subtract(Tensor(self._value, self._dtype), delta), read_value=read_value)
 
     # ---- description
     @property

@@ -79,6 +79,7 @@ COVERED_INDIRECTLY = {
     "sqrt_grad": "sqrt (second order)", "take": "unstack/stack", "embed": "stack (second order)",
     "slice": "concat", "pad_axis": "concat (second order)", "scatter_add": "gather (second order)",
     "getitem_grad": "getitem (second order)", "read_variable": "variable_read",
+    "copy": "tests/test_backends.py (device copies)",
     "conj": "test_complex_gradients", "real": "test_complex_gradients", "imag": "test_complex_gradients",
     "complex": "test_complex_gradients", "floor": "test_piecewise_constant_ops_have_no_gradient",
     "ceil": "test_piecewise_constant_ops_have_no_gradient", "round": "test_piecewise_constant_ops_have_no_gradient",

@@ -129,7 +129,7 @@ def _(fw):
     with fw.GradientTape() as tape:
         tape.watch(z)
         y = z * z
-    return tape.gradient(y, z)
+    return tape.gradient(y, z, output_gradients=fw.ones_like(y))
 
 
 @scenario(
@@ -209,7 +209,7 @@ def _(fw):
     with fw.GradientTape() as tape:
         tape.watch(z)
         y = z * z
-    return tape.gradient(y, z)
+    return tape.gradient(y, z, output_gradients=fw.ones_like(y))
 
 
 @scenario(
@@ -241,4 +241,4 @@ def _(fw):
     with fw.GradientTape() as tape:
         tape.watch(x)
         y = fw.cast(x, fw.complex64) * fw.constant(1.0 + 2.0j, dtype=fw.complex64)
-    return tape.gradient(y, x)
+    return tape.gradient(y, x, output_gradients=fw.ones_like(y))

@@ -178,7 +178,7 @@ def _(fw):
     x = fw.constant([-1.0, 0.0, 1.0])
     with fw.GradientTape() as tape:
         tape.watch(x)
-        y = fw.relu(x)
+        y = fw.reduce_sum(fw.relu(x))
     return tape.gradient(y, x)
 
 
@@ -193,7 +193,7 @@ def _(fw):
     x = fw.constant([-1.0, 0.0, 1.0])
     with fw.GradientTape() as tape:
         tape.watch(x)
-        y = fw.abs(x)
+        y = fw.reduce_sum(fw.abs(x))
     return tape.gradient(y, x)
 
 
@@ -334,7 +334,7 @@ def _(fw):
     x = fw.constant([0.0, 4.0])
     with fw.GradientTape() as tape:
         tape.watch(x)
-        y = fw.where(x > 0, fw.sqrt(x), fw.zeros_like(x))
+        y = fw.reduce_sum(fw.where(x > 0, fw.sqrt(x), fw.zeros_like(x)))
     return tape.gradient(y, x)
 
 
@@ -349,7 +349,7 @@ def _(fw):
     x = fw.constant([0.0, 4.0])
     with fw.GradientTape() as tape:
         tape.watch(x)
-        y = fw.where(x > 0, fw.log(x), fw.zeros_like(x))
+        y = fw.reduce_sum(fw.where(x > 0, fw.log(x), fw.zeros_like(x)))
     return tape.gradient(y, x)
 
 
@@ -358,13 +358,15 @@ def _(fw):
     spec="OP07 (implied)",
     statement="where() sends each element's gradient to the selected branch only",
     expect=returns(value([10.0, 4.0, 6.0])),
-    oracle=Oracle(lambda fw, x: fw.where(x > 1.5, x * x, x * 10.0), at=([1.0, 2.0, 3.0],)),
+    oracle=Oracle(
+        lambda fw, x: fw.reduce_sum(fw.where(x > 1.5, x * x, x * 10.0)), at=([1.0, 2.0, 3.0],)
+    ),
 )
 def _(fw):
     x = fw.constant([1.0, 2.0, 3.0])
     with fw.GradientTape() as tape:
         tape.watch(x)
-        y = fw.where(x > 1.5, x * x, x * 10.0)
+        y = fw.reduce_sum(fw.where(x > 1.5, x * x, x * 10.0))
     return tape.gradient(y, x)
 
 
@@ -377,12 +379,12 @@ def _(fw):
     statement="gather's gradient adds up repeated indices (densified: [[1,1],[0,0],[2,2]])",
     expect=returns(value([[1.0, 1.0], [0.0, 0.0], [2.0, 2.0]])),
     features=["variables"],
-    oracle=Oracle(lambda fw, v: fw.gather(v, [2, 0, 2]), at=(_V,)),
+    oracle=Oracle(lambda fw, v: fw.reduce_sum(fw.gather(v, [2, 0, 2])), at=(_V,)),
 )
 def _(fw):
     v = fw.Variable([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
     with fw.GradientTape() as tape:
-        y = fw.gather(v, [2, 0, 2])
+        y = fw.reduce_sum(fw.gather(v, [2, 0, 2]))
     return fw.multiply(tape.gradient(y, v), 1.0)
 
 
@@ -391,13 +393,13 @@ def _(fw):
     spec="OP08",
     statement="gather from a watched constant: the densified gradient counts each index's uses",
     expect=returns(value([2.0, 0.0, 1.0])),
-    oracle=Oracle(lambda fw, x: fw.gather(x, [0, 0, 2]), at=([1.0, 2.0, 3.0],)),
+    oracle=Oracle(lambda fw, x: fw.reduce_sum(fw.gather(x, [0, 0, 2])), at=([1.0, 2.0, 3.0],)),
 )
 def _(fw):
     x = fw.constant([1.0, 2.0, 3.0])
     with fw.GradientTape() as tape:
         tape.watch(x)
-        y = fw.gather(x, [0, 0, 2])
+        y = fw.reduce_sum(fw.gather(x, [0, 0, 2]))
     return fw.multiply(tape.gradient(y, x), 1.0)
 
 
@@ -474,32 +476,35 @@ def _(fw):
 
 @scenario(
     "ops.broadcast_reduced_to_source_shape",
-    spec="J (implied), T11",
+    spec="J (implied)",
     statement="a source broadcast by an op gets a gradient of its own shape, summed over copies",
     expect=returns(value([2.0, 2.0, 2.0])),
-    oracle=Oracle(lambda fw, x, m: x + m, at=([1.0, 2.0, 3.0], [[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]])),
+    oracle=Oracle(
+        lambda fw, x, m: fw.reduce_sum(x + m),
+        at=([1.0, 2.0, 3.0], [[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]]),
+    ),
 )
 def _(fw):
     x = fw.constant([1.0, 2.0, 3.0])
     m = fw.constant([[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]])
     with fw.GradientTape() as tape:
         tape.watch(x)
-        y = x + m
+        y = fw.reduce_sum(x + m)
     return tape.gradient(y, x)
 
 
 @scenario(
     "ops.softmax_sum_gives_zeros",
-    spec="J (implied), T11",
+    spec="J (implied)",
     statement="sum(softmax(x)) is constant: the gradient is zeros (connected), not None",
     expect=returns(value([0.0, 0.0, 0.0])),
-    oracle=Oracle(lambda fw, x: fw.softmax(x), at=([1.0, 2.0, 3.0],)),
+    oracle=Oracle(lambda fw, x: fw.reduce_sum(fw.softmax(x)), at=([1.0, 2.0, 3.0],)),
 )
 def _(fw):
     x = fw.constant([1.0, 2.0, 3.0])
     with fw.GradientTape() as tape:
         tape.watch(x)
-        y = fw.softmax(x)
+        y = fw.reduce_sum(fw.softmax(x))
     return tape.gradient(y, x)
 
 
@@ -509,7 +514,7 @@ def _(fw):
     statement="matmul's gradients: ones @ B^T for A and A^T @ ones for B",
     expect=returns([value([[11.0, 15.0], [11.0, 15.0]]), value([[4.0, 4.0], [6.0, 6.0]])]),
     oracle=Oracle(
-        lambda fw, a, b: fw.matmul(a, b),
+        lambda fw, a, b: fw.reduce_sum(fw.matmul(a, b)),
         at=([[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]]),
         pick=lambda d: [d.first[0][0], d.first[0][1]],
     ),
@@ -519,17 +524,21 @@ def _(fw):
     b = fw.constant([[5.0, 6.0], [7.0, 8.0]])
     with fw.GradientTape() as tape:
         tape.watch([a, b])
-        y = fw.matmul(a, b)
+        y = fw.reduce_sum(fw.matmul(a, b))
     return tape.gradient(y, [a, b])
 
 
 @scenario(
     "ops.shape_ops_route_gradient",
-    spec="J (implied), T11",
+    spec="J (implied)",
     statement="concat, stack and tile route gradients back to every use: 3 + (1 + 2x) + 3",
     expect=returns(value([9.0, 11.0, 13.0])),
     oracle=Oracle(
-        lambda fw, x: (fw.concat([x, x * 2.0], 0), fw.stack([x, x * x], 0), fw.tile(x, [3])),
+        lambda fw, x: (
+            fw.reduce_sum(fw.concat([x, x * 2.0], 0)),
+            fw.reduce_sum(fw.stack([x, x * x], 0)),
+            fw.reduce_sum(fw.tile(x, [3])),
+        ),
         at=([1.0, 2.0, 3.0],),
         pick=lambda d: [d.first[0][0] + d.first[1][0] + d.first[2][0]],
     ),
@@ -538,7 +547,7 @@ def _(fw):
     x = fw.constant([1.0, 2.0, 3.0])
     with fw.GradientTape() as tape:
         tape.watch(x)
-        c = fw.concat([x, x * 2.0], 0)
-        s = fw.stack([x, x * x], 0)
-        t = fw.tile(x, [3])
+        c = fw.reduce_sum(fw.concat([x, x * 2.0], 0))
+        s = fw.reduce_sum(fw.stack([x, x * x], 0))
+        t = fw.reduce_sum(fw.tile(x, [3]))
     return tape.gradient([c, s, t], x)
