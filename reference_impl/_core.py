@@ -28,6 +28,7 @@ from reference_impl._dtypes import bool_ as bool_dtype
 __all__ = ["IndexedSlices", "OpRecord", "Primitive", "Tape", "Tensor", "TensorShape", "backprop", "call", "state"]
 
 _next_id = itertools.count(1).__next__
+_ops: Any = None  # reference_impl._ops, set when it is imported (it imports this module)
 
 
 class _ThreadState(threading.local):
@@ -186,8 +187,6 @@ class IndexedSlices:
         return TensorShape(int(n) for n in np.asarray(self.dense_shape._value))
 
     def _as_tensor(self) -> Tensor:
-        from reference_impl import _ops
-
         size = int(np.asarray(self.dense_shape._value)[0])
         return _ops.scatter_rows(self.values, self.indices._value, size)
 
@@ -264,8 +263,6 @@ def convert(value: Any, dtype: DType | None = None) -> Tensor:
     if hasattr(value, "_as_tensor"):
         return value._as_tensor()
     if isinstance(value, (list, tuple)) and any(_is_tensor_like(v) for v in value):
-        from reference_impl import _ops
-
         return _ops.stack([convert(v, dtype) for v in value])
     if value is None:
         raise ValueError(
@@ -425,8 +422,6 @@ def unbroadcast(grad: Tensor, like: Any) -> Tensor:
     grad_shape = grad._value.shape
     if grad_shape == shape:
         return grad
-    from reference_impl import _ops
-
     lead = len(grad_shape) - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and grad_shape[lead + i] != 1
@@ -472,8 +467,6 @@ def _accumulate(grads: dict[int, Any], tensor_id: int, grad: Any) -> None:
     if previous is None:
         grads[tensor_id] = grad
         return
-    from reference_impl import _ops
-
     if type(previous) is IndexedSlices and type(grad) is IndexedSlices:
         # later contributions come from older ops (newest first): put them first, as TF orders them
         grads[tensor_id] = IndexedSlices(
@@ -512,9 +505,7 @@ def backprop(tape: Tape, targets: Sequence[Any], sources: Sequence[Any],
             upstream = [grads.get(o._id) for o in outputs]
             if all(g is None for g in upstream):
                 continue
-            from reference_impl import _ops
-
-            # unused outputs of a multi-output op receive zeros, not None (TensorFlow's rule)
+                # unused outputs of a multi-output op receive zeros, not None (TensorFlow's rule)
             upstream = [_ops.zeros_like(o) if g is None else g for o, g in zip(outputs, upstream)]
         if not getattr(entry.primitive, "accepts_sparse", False):
             upstream = [_dense(g) for g in upstream]

@@ -12,11 +12,13 @@ values (kinks, zeros, infinities) come out the same.
 from __future__ import annotations
 
 import operator
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from reference_impl import _core
 from reference_impl import _dtypes as dt
 from reference_impl import errors
 from reference_impl._backend import backend_of, device_of, namespace
@@ -123,9 +125,14 @@ def _incompatible(op: str, x: Tensor, y: Tensor) -> errors.InvalidArgumentError:
     )
 
 
+#: NumPy's array and scalar types: values on the host, which mix freely.
+_HOST_TYPES = frozenset({np.ndarray, *(np.dtype(c).type for c in "efdgFDGbhilqBHILQ?")})
+
+
 def _binary(primitive: Primitive, x: Any, y: Any) -> Tensor:
     if (type(x) is not Tensor or type(y) is not Tensor or x._dtype is not y._dtype
-            or type(x._value) is not type(y._value)):  # mixed array types: check devices
+            or (type(x._value) is not type(y._value)  # mixed array types: check devices
+                and not (type(x._value) in _HOST_TYPES and type(y._value) in _HOST_TYPES))):
         x, y = _binary_operands(x, y, primitive.tf_name)
     try:
         return call(primitive, (x, y), dtype=x._dtype)
@@ -1007,3 +1014,4 @@ def install_operators(cls: type) -> None:
 
 
 install_operators(Tensor)
+_core._ops = sys.modules[__name__]
