@@ -61,3 +61,9 @@ class ReferenceAdapter:
 
     def divergences_path(self) -> str | None:
         return None
+
+    def forget_process_state(self) -> None:
+        """Forget which rate-limited warnings were logged, as a fresh process would."""
+        from reference_impl import _logging
+
+        _logging.reset_counts()

@@ -64,3 +64,9 @@ class TensorFlowAdapter:
 
     def divergences_path(self) -> str | None:
         return None
+
+    def forget_process_state(self) -> None:
+        """Forget TF's log_first_n counts, so per-process warnings show in every cell."""
+        from tensorflow.python.platform import tf_logging
+
+        tf_logging._log_counter_per_token.clear()

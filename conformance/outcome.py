@@ -149,6 +149,9 @@ def _convert(tree: Any, adapter: Adapter) -> Any:
 def observe(scenario: Scenario, adapter: Adapter, device: str) -> Observation:
     """Run ``scenario`` on ``adapter`` at ``device`` and record what happened."""
     fw = adapter.namespace(device)
+    forget = getattr(adapter, "forget_process_state", None)
+    if forget is not None:  # optional: rate-limited warnings etc. as a fresh process would show
+        forget()
     observation = Observation()
     start = time.perf_counter()
     with _capture_warnings(list(adapter.warning_loggers())) as messages:

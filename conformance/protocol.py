@@ -133,6 +133,10 @@ class Adapter(Protocol):
     def divergences_path(self) -> str | None:
         """Path of this adapter's declared-divergence TOML file, if it has one."""
 
+    # Optional: ``forget_process_state(self) -> None`` resets process-wide state a scenario can
+    # observe (e.g. warnings logged only the first N times per process), so that every cell sees
+    # what a fresh process would, whatever ran before it. Adapters without it are called as is.
+
 
 class AdapterValidationError(TypeError):
     """An adapter does not satisfy the protocol; the message names the adapter and the gap."""

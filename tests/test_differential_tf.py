@@ -168,12 +168,11 @@ def forget_logged_warnings() -> None:
     Otherwise a warning rate-limited per process (jacobian-in-context, spec B07) depends on which
     scenarios ran earlier in the same pytest worker.
     """
-    from tensorflow.python.platform import tf_logging
+    from adapters.reference_adapter import ReferenceAdapter
+    from adapters.tensorflow_adapter import TensorFlowAdapter
 
-    from reference_impl import _logging
-
-    tf_logging._log_counter_per_token.clear()
-    _logging.reset_counts()
+    TensorFlowAdapter().forget_process_state()
+    ReferenceAdapter().forget_process_state()
 
 
 def run_program(program: Program, library: ModuleType) -> Outcome:
