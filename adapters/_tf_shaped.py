@@ -34,8 +34,11 @@ TF_ERROR_RULES: tuple[tuple[str | None, str, ErrorKind], ...] = (
     ("ValueError", r"Tape is not recording", ErrorKind.NOT_RECORDING),
     ("ValueError", r"Tape is still recording", ErrorKind.ALREADY_RECORDING),
     ("ValueError", r"Passed in object .* not tf\.Tensor", ErrorKind.INVALID_WATCH),
-    (None, r"Incompatible shapes|Need first dimension|must have rank|[Ss]hapes? .* (are )?incompatible",
-     ErrorKind.SHAPE_MISMATCH),
+    (
+        None,
+        r"Incompatible shapes|Need first dimension|must have rank|[Ss]hapes? .* (are )?incompatible",
+        ErrorKind.SHAPE_MISMATCH,
+    ),
     (None, r"was expected to be a \w+ tensor but is a", ErrorKind.DTYPE_MISMATCH),
     ("LookupError", r"gradient registry has no entry", ErrorKind.NOT_DIFFERENTIABLE),
     ("AttributeError", r"", ErrorKind.INTERNAL),
@@ -82,10 +85,20 @@ def all_features() -> dict[str, str | None]:
 
 
 TF_MAPPINGS: Sequence[Mapping_] = (
-    Mapping_("every neutral name", "the module's own function of that name",
-             "the neutral API is TensorFlow's; no translation"),
+    Mapping_(
+        "every neutral name",
+        "the module's own function of that name",
+        "the neutral API is TensorFlow's; no translation",
+    ),
     Mapping_("relu, softmax", "nn.relu, nn.softmax", "TensorFlow keeps them in tf.nn"),
-    Mapping_("log, real, imag, conj", "math.log, math.real, math.imag, math.conj", "TensorFlow keeps them in tf.math"),
-    Mapping_("constant, Variable, zeros, ones", "run under tf.device(device)",
-             "places a scenario's tensors on the cell's device"),
+    Mapping_(
+        "log, real, imag, conj",
+        "math.log, math.real, math.imag, math.conj",
+        "TensorFlow keeps them in tf.math",
+    ),
+    Mapping_(
+        "constant, Variable, zeros, ones",
+        "run under tf.device(device)",
+        "places a scenario's tensors on the cell's device",
+    ),
 )

@@ -49,5 +49,7 @@ def select(names: Sequence[str] | None) -> list[Adapter]:
             f"{name} ({'installed' if a.available() is None else 'not installed'})"
             for name, a in adapters.items()
         )
-        raise UnknownAdapterError(f"unknown adapter {', '.join(map(repr, unknown))}; known adapters: {listing}")
+        raise UnknownAdapterError(
+            f"unknown adapter {', '.join(map(repr, unknown))}; known adapters: {listing}"
+        )
     return [adapters[name] for name in dict.fromkeys(names)]

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+import tomllib
 
 from conformance.expect import Expectation, ExpectationSyntaxError, Raises, Returns, from_json
 from conformance.protocol import ErrorKind
@@ -47,7 +48,9 @@ class Divergence:
 
 
 def _line_of(text: str, scenario_id: str) -> int:
-    pattern = re.compile(r'^[ \t]*\[[ \t]*"?' + re.escape(scenario_id) + r'"?[ \t]*\]', re.MULTILINE)
+    pattern = re.compile(
+        r'^[ \t]*\[[ \t]*"?' + re.escape(scenario_id) + r'"?[ \t]*\]', re.MULTILINE
+    )
     found = pattern.search(text)
     return text.count("\n", 0, found.start()) + 1 if found else 1
 
@@ -62,11 +65,13 @@ def _parse_entry(scenario_id: str, entry: object, where: str) -> Divergence:
         )
     reason = entry.get("reason")
     if not isinstance(reason, str) or not reason.strip():
-        raise DivergenceFileError(f"{where}: [{scenario_id}] needs a non-empty reason = \"...\"")
+        raise DivergenceFileError(f'{where}: [{scenario_id}] needs a non-empty reason = "..."')
     if ("returns" in entry) == ("raises" in entry):
         raise DivergenceFileError(f"{where}: [{scenario_id}] needs exactly one of returns / raises")
     warns = entry.get("warns")
-    if warns is not None and not (isinstance(warns, list) and all(isinstance(w, str) for w in warns)):
+    if warns is not None and not (
+        isinstance(warns, list) and all(isinstance(w, str) for w in warns)
+    ):
         raise DivergenceFileError(f"{where}: [{scenario_id}] warns must be a list of strings")
     warns_tuple = tuple(warns) if warns is not None else None
     if "returns" in entry:
@@ -90,7 +95,9 @@ def _parse_entry(scenario_id: str, entry: object, where: str) -> Divergence:
     return Divergence(scenario_id, reason, expect, where)
 
 
-def load_divergences(path: str | Path, known_ids: Iterable[str] | None = None) -> dict[str, Divergence]:
+def load_divergences(
+    path: str | Path, known_ids: Iterable[str] | None = None
+) -> dict[str, Divergence]:
     """Read a divergence file; entries for unknown scenario ids warn (they match nothing)."""
     path = Path(path)
     text = path.read_text(encoding="utf-8")

@@ -259,8 +259,10 @@ def match_tree(observed: Any, expected: Any, path: str = "") -> Mismatch | None:
         return None
     if isinstance(expected, (list, tuple)):
         if not isinstance(observed, (list, tuple)) or len(observed) != len(expected):
-            return Mismatch(path, repr(observed), f"a sequence of {len(expected)}: {render_tree(expected)}")
-        for index, (obs, exp) in enumerate(zip(observed, expected)):
+            return Mismatch(
+                path, repr(observed), f"a sequence of {len(expected)}: {render_tree(expected)}"
+            )
+        for index, (obs, exp) in enumerate(zip(observed, expected, strict=True)):
             found = match_tree(obs, exp, f"{path}[{index}]")
             if found:
                 return found
@@ -290,7 +292,9 @@ def _match_leaf(observed: Any, expected: Any, path: str) -> Mismatch | None:
     want = np.asarray(expected.data)
     if want.shape != observed.array.shape:
         return Mismatch(
-            f"{path}.shape" if path else "shape", str(list(observed.array.shape)), str(list(want.shape))
+            f"{path}.shape" if path else "shape",
+            str(list(observed.array.shape)),
+            str(list(want.shape)),
         )
     tol = tolerance(expected.dtype or observed.dtype) or tolerance("float64")
     if not _close(observed.array, want, tol):

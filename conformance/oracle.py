@@ -29,7 +29,6 @@ class Derivatives:
 
     def __init__(self, forward: Callable[..., Any], at: Sequence[Any]) -> None:
         import reference_impl
-
         from adapters._tf_shaped import tf_namespace
 
         self._fw = tf_namespace(reference_impl, "CPU:0")
@@ -42,7 +41,10 @@ class Derivatives:
         tensors = [self._fw.constant(a, dtype=self._fw.float64) for a in args]
         result = self._forward(self._fw, *tensors)
         outputs = result if isinstance(result, tuple) else (result,)
-        return [float(np.sum(np.asarray(o.numpy() if hasattr(o, "numpy") else o, np.float64))) for o in outputs]
+        return [
+            float(np.sum(np.asarray(o.numpy() if hasattr(o, "numpy") else o, np.float64)))
+            for o in outputs
+        ]
 
     def _shifted(self, shifts: dict[int, np.ndarray]) -> list[float]:
         args = [a + shifts[j] if j in shifts else a for j, a in enumerate(self._at)]
@@ -107,7 +109,9 @@ def expected_numbers(scenario: Scenario) -> list[np.ndarray]:
         elif isinstance(item, (list, tuple)):
             stack.extend(reversed(item))
         elif isinstance(item, Value) and not isinstance(item.data, bool):
-            numbers.append(np.asarray(item.data, dtype=np.complex128 if _is_complex(item.data) else np.float64))
+            numbers.append(
+                np.asarray(item.data, dtype=np.complex128 if _is_complex(item.data) else np.float64)
+            )
         elif isinstance(item, float):
             numbers.append(np.asarray(item, dtype=np.float64))
     return numbers

@@ -158,7 +158,9 @@ def observe(scenario: Scenario, adapter: Adapter, device: str) -> Observation:
         try:
             observation.value = _convert(scenario.fn(fw), adapter)
         except UserError as error:
-            observation.error = ErrorInfo(ErrorKind.USER_ERROR, "RuntimeError", "UserError", str(error))
+            observation.error = ErrorInfo(
+                ErrorKind.USER_ERROR, "RuntimeError", "UserError", str(error)
+            )
         except Exception as error:  # every framework error is data here, classified below
             observation.error = ErrorInfo(
                 kind=adapter.classify_error(error),

@@ -51,7 +51,9 @@ class ConformanceCell:
         missing = [(f, why) for f, why in missing if why is not None]
         if missing:
             detail = "; ".join(f"{f}: {why}" for f, why in missing)
-            return Cell(self.scenario.id, self.adapter.name, self.device, Verdict.UNSUPPORTED, detail)
+            return Cell(
+                self.scenario.id, self.adapter.name, self.device, Verdict.UNSUPPORTED, detail
+            )
         observation = observe(self.scenario, self.adapter, self.device)
         return judge(self.scenario, self.adapter.name, self.device, observation, self.divergence)
 
@@ -117,7 +119,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     for adapter in matrix.adapters:
         devices = ", ".join(matrix.devices[adapter.name])
         count = len(matrix.divergences[adapter.name])
-        lines.append(f"  {adapter.name} {adapter.version()} on {devices} ({count} declared divergences)")
+        lines.append(
+            f"  {adapter.name} {adapter.version()} on {devices} ({count} declared divergences)"
+        )
     for name, why in matrix.unavailable.items():
         lines.append(f"  {name}: skipped, {why}")
     return lines
@@ -129,14 +133,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     matrix: Matrix = metafunc.config.stash[_MATRIX]
     params = []
     for name, why in matrix.unavailable.items():
-        params.append(pytest.param(None, id=f"{name}-unavailable", marks=pytest.mark.skip(reason=why)))
+        params.append(
+            pytest.param(None, id=f"{name}-unavailable", marks=pytest.mark.skip(reason=why))
+        )
     for adapter in matrix.adapters:
         divergences = matrix.divergences[adapter.name]
         group = pytest.mark.xdist_group(adapter.name)
         for device in matrix.devices[adapter.name]:
             for scenario in matrix.scenarios:
                 cell = ConformanceCell(scenario, adapter, device, divergences.get(scenario.id))
-                params.append(pytest.param(cell, id=f"{scenario.id}-{adapter.name}-{device}", marks=group))
+                params.append(
+                    pytest.param(cell, id=f"{scenario.id}-{adapter.name}-{device}", marks=group)
+                )
     metafunc.parametrize("conformance_cell", params)
 
 
@@ -145,8 +153,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     report = yield
     cell = getattr(item, "callspec", None) and item.callspec.params.get("conformance_cell")
     if cell is not None and report.when == "call" or (cell is not None and report.skipped):
-        verdict = "conforms" if report.passed else "diverges" if hasattr(report, "wasxfail") else (
-            "unsupported" if report.skipped else "unexpected")
+        verdict = (
+            "conforms"
+            if report.passed
+            else "diverges"
+            if hasattr(report, "wasxfail")
+            else ("unsupported" if report.skipped else "unexpected")
+        )
         item.config.stash[_VERDICTS][(cell.adapter.name, verdict)] += 1
     return report
 
@@ -158,5 +171,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     terminalreporter.section("tape conformance")
     adapters = sorted({adapter for adapter, _ in counts})
     for adapter in adapters:
-        parts = [f"{counts[(adapter, v)]} {v}" for v in ("conforms", "diverges", "unsupported", "unexpected")]
+        parts = [
+            f"{counts[(adapter, v)]} {v}"
+            for v in ("conforms", "diverges", "unsupported", "unexpected")
+        ]
         terminalreporter.write_line(f"{adapter:>12}: " + ", ".join(parts))

@@ -1,13 +1,13 @@
 """The scenario registry: one function per behaviour, keyed by a stable id ``area.name``.
 
-    @scenario("watching.unwatched_constant", spec="W01",
-              statement="ops on an unwatched constant are not recorded",
-              expect=returns(None))
-    def _(fw):
-        x = fw.constant(3.0)
-        with fw.GradientTape() as tape:
-            y = x * x
-        return tape.gradient(y, x)
+@scenario("watching.unwatched_constant", spec="W01",
+          statement="ops on an unwatched constant are not recorded",
+          expect=returns(None))
+def _(fw):
+    x = fw.constant(3.0)
+    with fw.GradientTape() as tape:
+        y = x * x
+    return tape.gradient(y, x)
 """
 
 from __future__ import annotations

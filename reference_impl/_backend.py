@@ -22,7 +22,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["NUMPY", "Backend", "DeviceMismatchError", "available_devices", "backend_for_device", "backend_of"]
+__all__ = [
+    "NUMPY",
+    "Backend",
+    "DeviceMismatchError",
+    "available_devices",
+    "backend_for_device",
+    "backend_of",
+]
 
 
 class DeviceMismatchError(ValueError):
@@ -63,7 +70,9 @@ class Backend:
         xp = self.xp
         flat = xp.reshape(values, (values.shape[0], -1))
         positions = xp.arange(size, dtype=indices.dtype, device=getattr(values, "device", None))
-        one_hot = xp.astype(xp.reshape(indices, (-1, 1)) == xp.reshape(positions, (1, -1)), values.dtype)
+        one_hot = xp.astype(
+            xp.reshape(indices, (-1, 1)) == xp.reshape(positions, (1, -1)), values.dtype
+        )
         return xp.reshape(xp.matmul(xp.matrix_transpose(one_hot), flat), (size, *values.shape[1:]))
 
     def add_at(self, out: Any, key: Any, values: Any) -> Any:
@@ -153,9 +162,13 @@ def backend_of(array: Any) -> Backend:
         _BY_TYPE[kind] = NUMPY
         return NUMPY
     module = kind.__module__.split(".")[0]
-    backend = {"cupy": _BY_PREFIX.get("GPU"), "array_api_strict": _BY_PREFIX.get("STRICT")}.get(module)
+    backend = {"cupy": _BY_PREFIX.get("GPU"), "array_api_strict": _BY_PREFIX.get("STRICT")}.get(
+        module
+    )
     if backend is None:
-        raise TypeError(f"arrays of type {kind.__module__}.{kind.__qualname__} have no reference_impl backend")
+        raise TypeError(
+            f"arrays of type {kind.__module__}.{kind.__qualname__} have no reference_impl backend"
+        )
     _BY_TYPE[kind] = backend
     return backend
 
@@ -181,12 +194,19 @@ def backend_for_device(device: str) -> Backend:
     except ImportError as error:
         if prefix == "GPU":
             raise _missing_gpu(f"CuPy is not installed ({error})") from None
-        raise RuntimeError(f"device {device!r} needs {error.name}: pip install {error.name}") from None
+        raise RuntimeError(
+            f"device {device!r} needs {error.name}: pip install {error.name}"
+        ) from None
     except Exception as error:  # CuPy installed but no usable CUDA driver/device
-        raise _missing_gpu(f"CuPy could not reach a CUDA device ({type(error).__name__}: {error})") from None
+        raise _missing_gpu(
+            f"CuPy could not reach a CUDA device ({type(error).__name__}: {error})"
+        ) from None
     if device not in backend.devices():
-        raise _missing_gpu(f"{device} does not exist (CUDA devices: {backend.devices()})") if prefix == "GPU" \
+        raise (
+            _missing_gpu(f"{device} does not exist (CUDA devices: {backend.devices()})")
+            if prefix == "GPU"
             else ValueError(f"unknown device {device!r}; valid: {backend.devices()}")
+        )
     _BY_PREFIX[prefix] = backend
     return backend
 

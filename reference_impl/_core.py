@@ -21,11 +21,26 @@ from typing import Any
 import numpy as np
 
 from reference_impl import errors
-from reference_impl._backend import NUMPY, DeviceMismatchError, backend_for_device, backend_of, device_of
+from reference_impl._backend import (
+    DeviceMismatchError,
+    backend_for_device,
+    backend_of,
+    device_of,
+)
 from reference_impl._dtypes import DType, as_dtype, dtype_of_array, float32, int32, int64, string
 from reference_impl._dtypes import bool_ as bool_dtype
 
-__all__ = ["IndexedSlices", "OpRecord", "Primitive", "Tape", "Tensor", "TensorShape", "backprop", "call", "state"]
+__all__ = [
+    "IndexedSlices",
+    "OpRecord",
+    "Primitive",
+    "Tape",
+    "Tensor",
+    "TensorShape",
+    "backprop",
+    "call",
+    "state",
+]
 
 _next_id = itertools.count(1).__next__
 _ops: Any = None  # reference_impl._ops, set when it is imported (it imports this module)
@@ -99,7 +114,9 @@ class Tensor:
             return value[()] if value.ndim == 0 else value.copy()
         if isinstance(value, np.generic):
             return value
-        host = np.asarray(backend_of(value).to_numpy(value))  # another backend's array: copy to host
+        host = np.asarray(
+            backend_of(value).to_numpy(value)
+        )  # another backend's array: copy to host
         return host[()] if host.ndim == 0 else host
 
     def ref(self) -> _Ref:
@@ -191,8 +208,10 @@ class IndexedSlices:
         return _ops.scatter_rows(self.values, self.indices._value, size)
 
     def __repr__(self) -> str:
-        return (f"IndexedSlices(indices={self.indices!r}, values={self.values!r}, "
-                f"dense_shape={self.dense_shape!r})")
+        return (
+            f"IndexedSlices(indices={self.indices!r}, values={self.values!r}, "
+            f"dense_shape={self.dense_shape!r})"
+        )
 
 
 # ---- conversion -------------------------------------------------------------------------------
@@ -246,7 +265,7 @@ def _string_array(value: Any) -> np.ndarray:
 def place(array: Any) -> Any:
     """A host array on the current device (``tf.device``); NumPy arrays stay as they are on CPU."""
     device = state.device
-    if device == "CPU:0" or getattr(array, "dtype", None) == object:  # strings stay on the host
+    if device == "CPU:0" or getattr(array, "dtype", None) == np.dtype(object):  # strings stay on the host
         return array
     return backend_for_device(device).asarray(np.asarray(array), device)
 
@@ -283,12 +302,28 @@ class Primitive:
     ``variadic`` ops take one rule ``rule(index, g, ans, inputs, **kwargs)`` for every input.
     """
 
-    __slots__ = ("name", "tf_name", "impl", "rules", "variadic", "n_outputs", "broadcasts",
-                 "accepts_sparse")
+    __slots__ = (
+        "name",
+        "tf_name",
+        "impl",
+        "rules",
+        "variadic",
+        "n_outputs",
+        "broadcasts",
+        "accepts_sparse",
+    )
 
-    def __init__(self, name: str, impl: Callable[..., Any], *, tf_name: str | None = None,
-                 n_outputs: int = 1, broadcasts: bool = False, variadic: bool = False,
-                 accepts_sparse: bool = False) -> None:
+    def __init__(
+        self,
+        name: str,
+        impl: Callable[..., Any],
+        *,
+        tf_name: str | None = None,
+        n_outputs: int = 1,
+        broadcasts: bool = False,
+        variadic: bool = False,
+        accepts_sparse: bool = False,
+    ) -> None:
         self.accepts_sparse = accepts_sparse  # the backward rule passes IndexedSlices through
         self.name = name
         self.tf_name = tf_name or name
@@ -307,8 +342,10 @@ class Primitive:
         ans = record.outputs[0] if self.n_outputs == 1 else record.outputs
         if self.variadic:
             rule = self.rules[0]
-            return [rule(i, upstream, ans, inputs, **kwargs) if record.needs[i] else None
-                    for i in range(len(inputs))]
+            return [
+                rule(i, upstream, ans, inputs, **kwargs) if record.needs[i] else None
+                for i in range(len(inputs))
+            ]
         result = []
         for i, rule in enumerate(self.rules):
             if not record.needs[i] or rule is None:
@@ -326,8 +363,13 @@ class OpRecord:
 
     __slots__ = ("primitive", "inputs", "outputs", "kwargs", "seq", "needs")
 
-    def __init__(self, primitive: Any, inputs: tuple[Any, ...], outputs: tuple[Tensor, ...],
-                 kwargs: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        primitive: Any,
+        inputs: tuple[Any, ...],
+        outputs: tuple[Tensor, ...],
+        kwargs: dict[str, Any],
+    ) -> None:
         self.primitive = primitive
         self.inputs = inputs
         self.outputs = outputs
@@ -339,8 +381,13 @@ class OpRecord:
 class Tape:
     """What one GradientTape records: watched ids and the op that produced each tensor id."""
 
-    __slots__ = ("persistent", "watch_accessed_variables", "tensor_ids", "producer",
-                 "watched_variables")
+    __slots__ = (
+        "persistent",
+        "watch_accessed_variables",
+        "tensor_ids",
+        "producer",
+        "watched_variables",
+    )
 
     def __init__(self, persistent: bool, watch_accessed_variables: bool) -> None:
         self.persistent = persistent
@@ -362,8 +409,12 @@ class Tape:
             self.tensor_ids.add(output._id)
 
 
-def record(primitive: Any, inputs: tuple[Any, ...], outputs: tuple[Tensor, ...],
-           kwargs: dict[str, Any] | None = None) -> None:
+def record(
+    primitive: Any,
+    inputs: tuple[Any, ...],
+    outputs: tuple[Tensor, ...],
+    kwargs: dict[str, Any] | None = None,
+) -> None:
     """Record an op on every active tape that watches one of its trainable inputs."""
     entry = None
     for tape in state.tapes:
@@ -378,8 +429,12 @@ def record(primitive: Any, inputs: tuple[Any, ...], outputs: tuple[Tensor, ...],
         tape.record(entry)
 
 
-def call(primitive: Primitive, inputs: tuple[Tensor, ...], kwargs: dict[str, Any] | None = None,
-         dtype: DType | None = None) -> Any:
+def call(
+    primitive: Primitive,
+    inputs: tuple[Tensor, ...],
+    kwargs: dict[str, Any] | None = None,
+    dtype: DType | None = None,
+) -> Any:
     """Run ``primitive`` on tensors, wrap the result(s), and record it on the active tapes."""
     try:
         if len(inputs) == 2 and not kwargs:  # the common case, without building an argument list
@@ -430,8 +485,9 @@ def unbroadcast(grad: Tensor, like: Any) -> Tensor:
     return _ops.reshape(summed, shape) if np.shape(summed._value) != shape else summed
 
 
-def _reachable(tape: Tape, targets: Sequence[Any],
-               source_ids: set[int]) -> tuple[list[OpRecord], set[int]]:
+def _reachable(
+    tape: Tape, targets: Sequence[Any], source_ids: set[int]
+) -> tuple[list[OpRecord], set[int]]:
     """Ops on ``tape`` on a path from a source to a target (newest first), and the ids of the
     tensors that depend on a source (only those need a gradient)."""
     producer = tape.producer
@@ -482,8 +538,9 @@ def _dense(grad: Any) -> Any:
     return grad._as_tensor() if type(grad) is IndexedSlices else grad
 
 
-def backprop(tape: Tape, targets: Sequence[Any], sources: Sequence[Any],
-             seeds: Sequence[Any]) -> list[Any]:
+def backprop(
+    tape: Tape, targets: Sequence[Any], sources: Sequence[Any], seeds: Sequence[Any]
+) -> list[Any]:
     """Gradients of ``targets`` (weighted by ``seeds``) with respect to each source, or ``None``.
 
     A target contributes only if an op on the tape produced it or it is itself a source (then
@@ -491,7 +548,7 @@ def backprop(tape: Tape, targets: Sequence[Any], sources: Sequence[Any],
     """
     source_ids = {s._id for s in sources}
     grads: dict[int, Any] = {}
-    for target, seed in zip(targets, seeds):
+    for target, seed in zip(targets, seeds, strict=True):
         if seed is not None and (target._id in tape.producer or target._id in source_ids):
             _accumulate(grads, target._id, seed)
     ops, live = _reachable(tape, targets, source_ids)
@@ -506,7 +563,7 @@ def backprop(tape: Tape, targets: Sequence[Any], sources: Sequence[Any],
             if all(g is None for g in upstream):
                 continue
                 # unused outputs of a multi-output op receive zeros, not None (TensorFlow's rule)
-            upstream = [_ops.zeros_like(o) if g is None else g for o, g in zip(outputs, upstream)]
+            upstream = [_ops.zeros_like(o) if g is None else g for o, g in zip(outputs, upstream, strict=True)]
         if not getattr(entry.primitive, "accepts_sparse", False):
             upstream = [_dense(g) for g in upstream]
         inputs = entry.inputs
@@ -514,11 +571,12 @@ def backprop(tape: Tape, targets: Sequence[Any], sources: Sequence[Any],
         input_grads = entry.primitive.backward(entry, upstream)
         if len(input_grads) < len(inputs):
             raise errors.InternalError(
-                None, None,
+                None,
+                None,
                 f"Recorded operation '{entry.primitive.name}' returned too few gradients. "
                 f"Expected {len(inputs)} but received {len(input_grads)}",
             )
-        for tensor, grad, needed in zip(inputs, input_grads, entry.needs):
+        for tensor, grad, needed in zip(inputs, input_grads, entry.needs, strict=True):
             if grad is not None and needed:
                 _accumulate(grads, tensor._id, grad)
     return [grads.get(s._id) for s in sources]

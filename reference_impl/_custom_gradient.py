@@ -21,7 +21,9 @@ __all__ = ["custom_gradient"]
 class _CustomGradientOp:
     """The recorded op of one custom_gradient call; its backward is the user's grad_fn."""
 
-    def __init__(self, name: str, grad_fn: Callable[..., Any], n_inputs: int, variables: list[Any]) -> None:
+    def __init__(
+        self, name: str, grad_fn: Callable[..., Any], n_inputs: int, variables: list[Any]
+    ) -> None:
         self.name = name
         self.tf_name = name
         self.grad_fn = grad_fn
@@ -32,7 +34,9 @@ class _CustomGradientOp:
         if self.variables:
             input_grads, variable_grads = self.grad_fn(*grads, variables=self.variables)
             if len(variable_grads) != len(self.variables):
-                raise ValueError("Must return gradient for each variable from @custom_gradient grad_fn.")
+                raise ValueError(
+                    "Must return gradient for each variable from @custom_gradient grad_fn."
+                )
         else:
             input_grads, variable_grads = self.grad_fn(*grads), []
         flat = nest.flatten(input_grads)
@@ -42,7 +46,9 @@ class _CustomGradientOp:
                 f"but returned {len(flat)} instead."
             )
         grads = [*flat, *variable_grads]
-        return [None if g is None else _beside(g, entry.inputs[i:i + 1]) for i, g in enumerate(grads)]
+        return [
+            None if g is None else _beside(g, entry.inputs[i : i + 1]) for i, g in enumerate(grads)
+        ]
 
 
 def _beside(value: Any, inputs: Sequence[Any]) -> Any:
@@ -93,7 +99,9 @@ def custom_gradient(f: Callable[..., Any] | None = None) -> Callable[..., Any]:
             )
         flat = [_beside(r, inputs) for r in nest.flatten(result)]
         outputs = tuple(Tensor(r._value, r._dtype) for r in flat)
-        op = _CustomGradientOp(getattr(f, "__name__", "custom_gradient"), grad_fn, len(inputs), variables)
+        op = _CustomGradientOp(
+            getattr(f, "__name__", "custom_gradient"), grad_fn, len(inputs), variables
+        )
         if state.tapes:
             record(op, (*inputs, *variables), outputs)
         return nest.pack_sequence_as(result, list(outputs))

@@ -23,8 +23,16 @@ except ImportError:  # pragma: no cover - depends on the environment
 class DType:
     """A TensorFlow-named dtype. ``repr`` is ``tf.float32``, as TensorFlow's messages print it."""
 
-    __slots__ = ("name", "as_numpy_dtype", "is_floating", "is_complex", "is_integer", "is_bool",
-                 "is_trainable", "_np")
+    __slots__ = (
+        "name",
+        "as_numpy_dtype",
+        "is_floating",
+        "is_complex",
+        "is_integer",
+        "is_bool",
+        "is_trainable",
+        "_np",
+    )
 
     def __init__(self, name: str, np_dtype: Any, kind: str) -> None:
         self.name = name
@@ -68,16 +76,45 @@ uint8 = DType("uint8", np.uint8, "int")
 bool_ = DType("bool", np.bool_, "bool")
 string = DType("string", object, "string")
 
-_ALL = [d for d in (float16, bfloat16, float32, float64, complex64, complex128, int8, int16,
-                    int32, int64, uint8, bool_, string) if d is not None]
+_ALL = [
+    d
+    for d in (
+        float16,
+        bfloat16,
+        float32,
+        float64,
+        complex64,
+        complex128,
+        int8,
+        int16,
+        int32,
+        int64,
+        uint8,
+        bool_,
+        string,
+    )
+    if d is not None
+]
 _BY_NAME = {d.name: d for d in _ALL}
 _BY_NUMPY = {d._np: d for d in _ALL}
 _BY_NUMPY[np.dtype(np.bytes_)] = string
 _BY_NUMPY[np.dtype(np.str_)] = string
 
 # The integer enum values TensorFlow's DataType accepts (as_dtype(1) is float32, ...).
-_BY_ENUM = {1: float32, 2: float64, 3: int32, 4: uint8, 5: int16, 6: int8, 7: string,
-            8: complex64, 9: int64, 10: bool_, 18: complex128, 19: float16}
+_BY_ENUM = {
+    1: float32,
+    2: float64,
+    3: int32,
+    4: uint8,
+    5: int16,
+    6: int8,
+    7: string,
+    8: complex64,
+    9: int64,
+    10: bool_,
+    18: complex128,
+    19: float16,
+}
 
 
 def dtype_of_array(array: Any) -> DType:
@@ -98,7 +135,9 @@ def as_dtype(type_value: Any) -> DType:
     if isinstance(type_value, DType):
         return type_value
     if type_value is None or isinstance(type_value, float):
-        raise TypeError(f"Cannot convert the argument `type_value`: {type_value!r} to a TensorFlow DType.")
+        raise TypeError(
+            f"Cannot convert the argument `type_value`: {type_value!r} to a TensorFlow DType."
+        )
     if isinstance(type_value, str) and type_value in _BY_NAME:
         return _BY_NAME[type_value]
     if isinstance(type_value, int) and not isinstance(type_value, bool) and type_value in _BY_ENUM:
@@ -110,5 +149,7 @@ def as_dtype(type_value: Any) -> DType:
     except TypeError:
         found = None
     if found is None:
-        raise TypeError(f"Cannot convert the argument `type_value`: {type_value!r} to a TensorFlow DType.")
+        raise TypeError(
+            f"Cannot convert the argument `type_value`: {type_value!r} to a TensorFlow DType."
+        )
     return found

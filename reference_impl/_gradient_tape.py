@@ -24,7 +24,9 @@ from reference_impl._variables import Variable
 
 __all__ = ["GradientTape", "UnconnectedGradients"]
 
-_CONSUMED = "A non-persistent GradientTape can only be used to compute one set of gradients (or jacobians)"
+_CONSUMED = (
+    "A non-persistent GradientTape can only be used to compute one set of gradients (or jacobians)"
+)
 _IN_CONTEXT_WARNING = (
     "Calling GradientTape.gradient on a persistent tape inside its context is significantly less "
     "efficient than calling it outside the context (it causes the gradient ops to be recorded on the "
@@ -41,7 +43,9 @@ class UnconnectedGradients(enum.Enum):
 
 
 def _unconnected(value: Any) -> UnconnectedGradients:
-    if value is UnconnectedGradients.NONE:  # the default, on every gradient call: skip the enum lookup
+    if (
+        value is UnconnectedGradients.NONE
+    ):  # the default, on every gradient call: skip the enum lookup
         return value
     try:
         return UnconnectedGradients(value)
@@ -164,7 +168,8 @@ class GradientTape:
         for item in _watchables(tensor):
             if not item._dtype.is_trainable:
                 log_first_n(
-                    "watch-dtype", 5,
+                    "watch-dtype",
+                    5,
                     f"The dtype of the watched tensor must be floating (e.g. tf.float32), got {item._dtype!r}",
                 )
             if self._tape is None:
@@ -172,7 +177,9 @@ class GradientTape:
                     "GradientTape.watch() needs an entered tape: call it inside `with tape:` "
                     "(this tape was never entered)"
                 )
-            if not state.tapes:  # as TensorFlow: a no-op while no tape at all records on this thread
+            if (
+                not state.tapes
+            ):  # as TensorFlow: a no-op while no tape at all records on this thread
                 continue
             if isinstance(item, Variable):
                 self._tape.watch_variable(item)
@@ -204,8 +211,13 @@ class GradientTape:
                 self.watched_variables()  # keep them available after the tape is dropped
             self._tape = None
 
-    def gradient(self, target: Any, sources: Any, output_gradients: Any = None,
-                 unconnected_gradients: Any = UnconnectedGradients.NONE) -> Any:
+    def gradient(
+        self,
+        target: Any,
+        sources: Any,
+        output_gradients: Any = None,
+        unconnected_gradients: Any = UnconnectedGradients.NONE,
+    ) -> Any:
         """The gradient of ``target`` with respect to ``sources``, in the structure of ``sources``."""
         tape = self._begin_gradient()
         if target is None:
@@ -219,14 +231,20 @@ class GradientTape:
         mode = _unconnected(unconnected_gradients)
         grads = backprop(tape, flat_targets, flat_sources, seeds)
         if mode is UnconnectedGradients.ZERO:
-            grads = [_ops.zeros_like(_value_like(s)) if g is None else g for s, g in zip(flat_sources, grads)]
+            grads = [
+                _ops.zeros_like(_value_like(s)) if g is None else g
+                for s, g in zip(flat_sources, grads, strict=True)
+            ]
         self._consume()
         return _nest.pack_sequence_as(sources, grads)
 
     @staticmethod
     def _seeds(targets: list[Any], output_gradients: Any) -> list[Any]:
         if output_gradients is None:
-            return [None if t._dtype.name == "string" else _ops.ones_like(_value_like(t)) for t in targets]
+            return [
+                None if t._dtype.name == "string" else _ops.ones_like(_value_like(t))
+                for t in targets
+            ]
         flat = _nest.flatten(output_gradients)
         if len(flat) != len(targets):
             raise ValueError(
@@ -234,7 +252,7 @@ class GradientTape:
                 "output gradient (or None) per target"
             )
         seeds = []
-        for target, grad in zip(targets, flat):
+        for grad in flat:
             if grad is None:
                 raise ValueError(
                     "Attempt to convert a value (None) with an unsupported type (<class 'NoneType'>) to a Tensor."
@@ -242,8 +260,14 @@ class GradientTape:
             seeds.append(convert(grad))
         return seeds
 
-    def jacobian(self, target: Any, sources: Any, unconnected_gradients: Any = UnconnectedGradients.NONE,
-                 parallel_iterations: int | None = None, experimental_use_pfor: bool = True) -> Any:
+    def jacobian(
+        self,
+        target: Any,
+        sources: Any,
+        unconnected_gradients: Any = UnconnectedGradients.NONE,
+        parallel_iterations: int | None = None,
+        experimental_use_pfor: bool = True,
+    ) -> Any:
         """The Jacobian of ``target`` with respect to each source: shape target.shape + source.shape."""
         if self._tape is None:
             raise RuntimeError(_CONSUMED)
@@ -260,17 +284,27 @@ class GradientTape:
         target = _check_target(target)
         rows = self._rows(tape, target, flat_sources, batch=False)
         results = []
-        for source, row in zip(flat_sources, rows):
+        for source, row in zip(flat_sources, rows, strict=True):
             full_shape = tuple(target.shape) + tuple(source.shape)
             if row is None:
-                results.append(_ops.zeros(full_shape, source._dtype) if mode is UnconnectedGradients.ZERO else None)
+                results.append(
+                    _ops.zeros(full_shape, source._dtype)
+                    if mode is UnconnectedGradients.ZERO
+                    else None
+                )
             else:
                 results.append(_ops.reshape(_ops.stack(row), full_shape))
         self._consume()
         return _nest.pack_sequence_as(sources, results)
 
-    def batch_jacobian(self, target: Any, source: Any, unconnected_gradients: Any = UnconnectedGradients.NONE,
-                       parallel_iterations: int | None = None, experimental_use_pfor: bool = True) -> Tensor:
+    def batch_jacobian(
+        self,
+        target: Any,
+        source: Any,
+        unconnected_gradients: Any = UnconnectedGradients.NONE,
+        parallel_iterations: int | None = None,
+        experimental_use_pfor: bool = True,
+    ) -> Tensor:
         """Per-example Jacobians: target [B, ...] and source [B, ...] give [B, target..., source...].
 
         As in TensorFlow, ``target[i]`` must depend only on ``source[i]``; cross-example terms
@@ -320,7 +354,7 @@ class GradientTape:
             seed = np.broadcast_to(seed, (shape[0], count)) if batch else seed
             seed = _beside(np.reshape(seed, shape), target)
             grads = backprop(tape, [target], sources, [Tensor(seed, target._dtype)])
-            for k, (source, grad) in enumerate(zip(sources, grads)):
+            for k, (source, grad) in enumerate(zip(sources, grads, strict=True)):
                 connected[k] |= grad is not None
                 if isinstance(grad, IndexedSlices):
                     if index == 0:
@@ -331,4 +365,4 @@ class GradientTape:
                         )
                     grad = grad._as_tensor()
                 rows[k].append(_ops.zeros_like(_value_like(source)) if grad is None else grad)
-        return [row if ok else None for row, ok in zip(rows, connected)]
+        return [row if ok else None for row, ok in zip(rows, connected, strict=True)]

@@ -19,7 +19,10 @@ _counts: dict[tuple[str, str, int], int] = {}
 
 def _caller() -> tuple[str, int]:
     frame = sys._getframe(1)
-    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _PACKAGE_DIR:
+    while (
+        frame is not None
+        and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _PACKAGE_DIR
+    ):
         frame = frame.f_back
     if frame is None:
         return ("<unknown>", 0)

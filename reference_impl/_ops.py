@@ -18,9 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from reference_impl import _core
+from reference_impl import _core, errors
 from reference_impl import _dtypes as dt
-from reference_impl import errors
 from reference_impl._backend import backend_of, device_of, namespace
 from reference_impl._core import (
     IndexedSlices,
@@ -46,7 +45,9 @@ def _ns(array: Any) -> Any:
 
 def _device(array: Any) -> Any:
     """``array``'s native device, for creating arrays beside it."""
-    return getattr(array, "device", None) if not isinstance(array, (np.ndarray, np.generic)) else None
+    return (
+        getattr(array, "device", None) if not isinstance(array, (np.ndarray, np.generic)) else None
+    )
 
 
 def _quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -108,7 +109,8 @@ def _binary_operands(x: Any, y: Any, op: str) -> tuple[Tensor, Tensor]:
         expected = _TF_TYPE_NAMES.get(x._dtype.name, x._dtype.name)
         got = _TF_TYPE_NAMES.get(y._dtype.name, y._dtype.name)
         raise errors.InvalidArgumentError(
-            None, None,
+            None,
+            None,
             f"cannot compute {op} as input #1(zero-based) was expected to be a {expected} tensor "
             f"but is a {got} tensor [Op:{op}] name: ",
         )
@@ -119,7 +121,8 @@ def _binary_operands(x: Any, y: Any, op: str) -> tuple[Tensor, Tensor]:
 
 def _incompatible(op: str, x: Tensor, y: Tensor) -> errors.InvalidArgumentError:
     return errors.InvalidArgumentError(
-        None, None,
+        None,
+        None,
         f"{{{{function_node __wrapped__{op}_device_{_DEVICE}}}}} Incompatible shapes: "
         f"{list(np.shape(x._value))} vs. {list(np.shape(y._value))} [Op:{op}] name: ",
     )
@@ -130,9 +133,15 @@ _HOST_TYPES = frozenset({np.ndarray, *(np.dtype(c).type for c in "efdgFDGbhilqBH
 
 
 def _binary(primitive: Primitive, x: Any, y: Any) -> Tensor:
-    if (type(x) is not Tensor or type(y) is not Tensor or x._dtype is not y._dtype
-            or (type(x._value) is not type(y._value)  # mixed array types: check devices
-                and not (type(x._value) in _HOST_TYPES and type(y._value) in _HOST_TYPES))):
+    if (
+        type(x) is not Tensor
+        or type(y) is not Tensor
+        or x._dtype is not y._dtype
+        or (
+            type(x._value) is not type(y._value)  # mixed array types: check devices
+            and not (type(x._value) in _HOST_TYPES and type(y._value) in _HOST_TYPES)
+        )
+    ):
         x, y = _binary_operands(x, y, primitive.tf_name)
     try:
         return call(primitive, (x, y), dtype=x._dtype)
@@ -155,8 +164,12 @@ _sub = Primitive("subtract", operator.sub, tf_name="Sub", broadcasts=True)
 _mul = Primitive("multiply", operator.mul, tf_name="Mul", broadcasts=True)
 _div = Primitive("divide", _quiet(operator.truediv), tf_name="RealDiv", broadcasts=True)
 _pow = Primitive("pow", _quiet(lambda x, y: _ns(x).pow(x, y)), tf_name="Pow", broadcasts=True)
-_maximum = Primitive("maximum", lambda x, y: _ns(x).maximum(x, y), tf_name="Maximum", broadcasts=True)
-_minimum = Primitive("minimum", lambda x, y: _ns(x).minimum(x, y), tf_name="Minimum", broadcasts=True)
+_maximum = Primitive(
+    "maximum", lambda x, y: _ns(x).maximum(x, y), tf_name="Maximum", broadcasts=True
+)
+_minimum = Primitive(
+    "minimum", lambda x, y: _ns(x).minimum(x, y), tf_name="Minimum", broadcasts=True
+)
 
 
 def _pow_grad_exponent(g: Tensor, ans: Tensor, x: Tensor, y: Tensor) -> Tensor:
@@ -171,13 +184,22 @@ def _pow_grad_exponent(g: Tensor, ans: Tensor, x: Tensor, y: Tensor) -> Tensor:
 defvjp(_add, lambda g, ans, x, y: g, lambda g, ans, x, y: g)
 defvjp(_sub, lambda g, ans, x, y: g, lambda g, ans, x, y: negative(g))
 defvjp(_mul, lambda g, ans, x, y: multiply(g, conj(y)), lambda g, ans, x, y: multiply(conj(x), g))
-defvjp(_div, lambda g, ans, x, y: divide(g, conj(y)),
-       lambda g, ans, x, y: g * conj(divide(divide(negative(x), y), y)))
+defvjp(
+    _div,
+    lambda g, ans, x, y: divide(g, conj(y)),
+    lambda g, ans, x, y: g * conj(divide(divide(negative(x), y), y)),
+)
 defvjp(_pow, lambda g, ans, x, y: g * conj(y * pow(x, y - 1)), _pow_grad_exponent)
-defvjp(_maximum, lambda g, ans, x, y: where(greater_equal(x, y), g, zeros_like(g)),
-       lambda g, ans, x, y: where(greater_equal(x, y), zeros_like(g), g))
-defvjp(_minimum, lambda g, ans, x, y: where(less_equal(x, y), g, zeros_like(g)),
-       lambda g, ans, x, y: where(less_equal(x, y), zeros_like(g), g))
+defvjp(
+    _maximum,
+    lambda g, ans, x, y: where(greater_equal(x, y), g, zeros_like(g)),
+    lambda g, ans, x, y: where(greater_equal(x, y), zeros_like(g), g),
+)
+defvjp(
+    _minimum,
+    lambda g, ans, x, y: where(less_equal(x, y), g, zeros_like(g)),
+    lambda g, ans, x, y: where(less_equal(x, y), zeros_like(g), g),
+)
 
 # ---- primitives: unary elementwise ------------------------------------------------------------
 
@@ -204,9 +226,11 @@ def _sqrt_grad_kernel(y: Any, dy: Any) -> Any:
 
 
 _sqrt_grad = Primitive("sqrt_grad", _sqrt_grad_kernel, tf_name="SqrtGrad")
-defvjp(_sqrt_grad,
-       lambda g, ans, y, dy: negative(g) * conj(ans / y),
-       lambda g, ans, y, dy: g * conj(0.5 / y))
+defvjp(
+    _sqrt_grad,
+    lambda g, ans, y, dy: negative(g) * conj(ans / y),
+    lambda g, ans, y, dy: g * conj(0.5 / y),
+)
 
 
 def _abs_grad(g: Tensor, ans: Tensor, x: Tensor) -> Tensor:
@@ -239,12 +263,16 @@ def _call_sqrt_grad(y: Tensor, dy: Tensor) -> Tensor:
 _floor = defvjp(Primitive("floor", lambda x: _ns(x).floor(x), tf_name="Floor"), None)
 _ceil = defvjp(Primitive("ceil", lambda x: _ns(x).ceil(x), tf_name="Ceil"), None)
 _round = defvjp(Primitive("round", lambda x: _ns(x).round(x), tf_name="Round"), None)
-_sign = defvjp(Primitive("sign", lambda x: _ns(x).sign(x), tf_name="Sign"), lambda g, ans, x: zeros_like(x))
+_sign = defvjp(
+    Primitive("sign", lambda x: _ns(x).sign(x), tf_name="Sign"), lambda g, ans, x: zeros_like(x)
+)
 
 # ---- complex parts ----------------------------------------------------------------------------
 
 _real = Primitive("real", lambda z: _ns(z).real(z), tf_name="Real")
 _imag = Primitive("imag", lambda z: _ns(z).imag(z), tf_name="Imag")
+
+
 def _complex_kernel(re: Any, im: Any) -> Any:
     xp, backend = _ns(re), backend_of(re)
     target = backend.dtype(dt.complex128 if dt.dtype_of_array(re) is dt.float64 else dt.complex64)
@@ -258,10 +286,16 @@ defvjp(_complex, lambda g, ans, re, im: real(g), lambda g, ans, re, im: imag(g))
 
 # ---- selection and casts ----------------------------------------------------------------------
 
-_where = Primitive("where", lambda c, x, y: _ns(x).where(c, x, y), tf_name="SelectV2", broadcasts=True)
-defvjp(_where, None,
-       lambda g, ans, c, x, y: where(c, g, zeros_like(g)),
-       lambda g, ans, c, x, y: where(c, zeros_like(g), g))
+_where = Primitive(
+    "where", lambda c, x, y: _ns(x).where(c, x, y), tf_name="SelectV2", broadcasts=True
+)
+defvjp(
+    _where,
+    None,
+    lambda g, ans, c, x, y: where(c, g, zeros_like(g)),
+    lambda g, ans, c, x, y: where(c, zeros_like(g), g),
+)
+
 
 def _cast_kernel(x: Any, dtype: DType) -> Any:
     xp = _ns(x)
@@ -287,22 +321,35 @@ defvjp(_cast, _cast_grad)
 
 def _matmul_kernel(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False) -> Any:
     xp = _ns(a)
-    return xp.matmul(xp.matrix_transpose(a) if transpose_a else a,
-                     xp.matrix_transpose(b) if transpose_b else b)
+    return xp.matmul(
+        xp.matrix_transpose(a) if transpose_a else a, xp.matrix_transpose(b) if transpose_b else b
+    )
 
 
 _matmul = Primitive("matmul", _matmul_kernel, tf_name="MatMul")
 
 
-def _matmul_grad_a(g: Tensor, ans: Tensor, a: Tensor, b: Tensor, transpose_a: bool = False,
-                   transpose_b: bool = False) -> Tensor:
+def _matmul_grad_a(
+    g: Tensor,
+    ans: Tensor,
+    a: Tensor,
+    b: Tensor,
+    transpose_a: bool = False,
+    transpose_b: bool = False,
+) -> Tensor:
     if transpose_a:
         return matmul(conj(b), g, transpose_a=transpose_b, transpose_b=True)
     return matmul(g, conj(b), transpose_b=not transpose_b)
 
 
-def _matmul_grad_b(g: Tensor, ans: Tensor, a: Tensor, b: Tensor, transpose_a: bool = False,
-                   transpose_b: bool = False) -> Tensor:
+def _matmul_grad_b(
+    g: Tensor,
+    ans: Tensor,
+    a: Tensor,
+    b: Tensor,
+    transpose_a: bool = False,
+    transpose_b: bool = False,
+) -> Tensor:
     if transpose_b:
         return matmul(g, conj(a), transpose_a=True, transpose_b=transpose_a)
     return matmul(conj(a), g, transpose_a=not transpose_a)
@@ -333,7 +380,9 @@ def _count(x: Tensor, axis: tuple[int, ...] | None) -> int:
     return int(np.prod([shape[a] for a in axis], dtype=np.int64))
 
 
-def _max_grad(g: Tensor, ans: Tensor, x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
+def _max_grad(
+    g: Tensor, ans: Tensor, x: Tensor, axis: Any = None, keepdims: bool = False
+) -> Tensor:
     # Ties share the gradient evenly (TensorFlow's _MinOrMaxGrad).
     kept = reshape(ans, _keepdims_shape(x, axis))
     chosen = cast(equal(kept, x), g._dtype)
@@ -341,20 +390,36 @@ def _max_grad(g: Tensor, ans: Tensor, x: Tensor, axis: Any = None, keepdims: boo
     return share * _spread(g, x, axis, keepdims)
 
 
-_sum = Primitive("reduce_sum", lambda x, axis=None, keepdims=False: _ns(x).sum(x, axis=axis, keepdims=keepdims),
-                 tf_name="Sum")
-_mean = Primitive("reduce_mean",
-                  lambda x, axis=None, keepdims=False: _ns(x).mean(x, axis=axis, keepdims=keepdims),
-                  tf_name="Mean")
-_max = Primitive("reduce_max", lambda x, axis=None, keepdims=False: _ns(x).max(x, axis=axis, keepdims=keepdims),
-                 tf_name="Max")
+_sum = Primitive(
+    "reduce_sum",
+    lambda x, axis=None, keepdims=False: _ns(x).sum(x, axis=axis, keepdims=keepdims),
+    tf_name="Sum",
+)
+_mean = Primitive(
+    "reduce_mean",
+    lambda x, axis=None, keepdims=False: _ns(x).mean(x, axis=axis, keepdims=keepdims),
+    tf_name="Mean",
+)
+_max = Primitive(
+    "reduce_max",
+    lambda x, axis=None, keepdims=False: _ns(x).max(x, axis=axis, keepdims=keepdims),
+    tf_name="Max",
+)
 defvjp(_sum, lambda g, ans, x, axis=None, keepdims=False: _spread(g, x, axis, keepdims))
-defvjp(_mean, lambda g, ans, x, axis=None, keepdims=False:
-       _spread(g, x, axis, keepdims) / float(max(_count(x, axis), 1)))
+defvjp(
+    _mean,
+    lambda g, ans, x, axis=None, keepdims=False: (
+        _spread(g, x, axis, keepdims) / float(max(_count(x, axis), 1))
+    ),
+)
 defvjp(_max, _max_grad)
 
-_broadcast_to = Primitive("broadcast_to", lambda x, shape: _ns(x).broadcast_to(x, shape), tf_name="BroadcastTo",
-                          broadcasts=True)
+_broadcast_to = Primitive(
+    "broadcast_to",
+    lambda x, shape: _ns(x).broadcast_to(x, shape),
+    tf_name="BroadcastTo",
+    broadcasts=True,
+)
 defvjp(_broadcast_to, lambda g, ans, x, shape: g)
 
 # ---- shapes -----------------------------------------------------------------------------------
@@ -362,7 +427,9 @@ defvjp(_broadcast_to, lambda g, ans, x, shape: g)
 _reshape = Primitive("reshape", lambda x, shape: _ns(x).reshape(x, shape), tf_name="Reshape")
 defvjp(_reshape, lambda g, ans, x, shape: reshape(g, np.shape(x._value)))
 
-_transpose = Primitive("transpose", lambda x, perm: _ns(x).permute_dims(x, perm), tf_name="Transpose")
+_transpose = Primitive(
+    "transpose", lambda x, perm: _ns(x).permute_dims(x, perm), tf_name="Transpose"
+)
 defvjp(_transpose, lambda g, ans, x, perm: transpose(g, tuple(np.argsort(perm))))
 
 _tile = Primitive("tile", lambda x, multiples: _ns(x).tile(x, multiples), tf_name="Tile")
@@ -370,7 +437,7 @@ _tile = Primitive("tile", lambda x, multiples: _ns(x).tile(x, multiples), tf_nam
 
 def _tile_grad(g: Tensor, ans: Tensor, x: Tensor, multiples: tuple[int, ...]) -> Tensor:
     shape = np.shape(x._value)
-    split = [n for pair in zip(multiples, shape) for n in pair]
+    split = [n for pair in zip(multiples, shape, strict=True) for n in pair]
     return reduce_sum(reshape(g, split), axis=tuple(range(0, 2 * len(shape), 2)))
 
 
@@ -404,7 +471,9 @@ def _embed_slice(g: Tensor, index: int, axis: int, size: int) -> Tensor:
     return call(_embed, (g,), {"index": index, "axis": axis, "size": size}, dtype=g._dtype)
 
 
-_stack = Primitive("stack", lambda *xs, axis=0: _ns(xs[0]).stack(xs, axis=axis), tf_name="Pack", variadic=True)
+_stack = Primitive(
+    "stack", lambda *xs, axis=0: _ns(xs[0]).stack(xs, axis=axis), tf_name="Pack", variadic=True
+)
 defvjp(_stack, lambda i, g, ans, inputs, axis=0: _take_slice(g, i, axis % np.ndim(ans._value)))
 
 
@@ -422,8 +491,13 @@ def _concat_grad(i: int, g: Tensor, ans: Tensor, inputs: Sequence[Tensor], axis:
 _concat = Primitive("concat", _concat_kernel, tf_name="ConcatV2", variadic=True)
 defvjp(_concat, _concat_grad)
 
-_slice = Primitive("slice", lambda x, start, stop, axis: x[(slice(None),) * axis + (slice(start, stop), ...)],
-                   tf_name="Slice")
+_slice = Primitive(
+    "slice",
+    lambda x, start, stop, axis: x[(slice(None),) * axis + (slice(start, stop), ...)],
+    tf_name="Slice",
+)
+
+
 def _pad_kernel(g: Any, start: int, size: int, axis: int) -> Any:
     """``g`` placed at ``start`` along ``axis`` of ``size`` zeros (the adjoint of a slice)."""
     xp = _ns(g)
@@ -435,9 +509,18 @@ def _pad_kernel(g: Any, start: int, size: int, axis: int) -> Any:
 
 
 _pad = Primitive("pad_axis", _pad_kernel, tf_name="Pad")
-defvjp(_slice, lambda g, ans, x, start, stop, axis: call(
-    _pad, (g,), {"start": start, "size": np.shape(x._value)[axis], "axis": axis}, dtype=g._dtype))
-defvjp(_pad, lambda g, ans, x, start, size, axis: _slice_axis(g, start, start + np.shape(x._value)[axis], axis))
+defvjp(
+    _slice,
+    lambda g, ans, x, start, stop, axis: call(
+        _pad, (g,), {"start": start, "size": np.shape(x._value)[axis], "axis": axis}, dtype=g._dtype
+    ),
+)
+defvjp(
+    _pad,
+    lambda g, ans, x, start, size, axis: _slice_axis(
+        g, start, start + np.shape(x._value)[axis], axis
+    ),
+)
 
 
 def _slice_axis(x: Tensor, start: int, stop: int, axis: int) -> Tensor:
@@ -448,7 +531,11 @@ def _scatter_add_kernel(g: Any, indices: Any, axis: int, size: int) -> Any:
     """The adjoint of gather: rows of ``g`` summed into ``size`` zeros at ``indices`` along ``axis``."""
     xp = _ns(g)
     index_rank = len(indices.shape)
-    moved = xp.moveaxis(g, tuple(range(axis, axis + index_rank)), tuple(range(index_rank))) if axis else g
+    moved = (
+        xp.moveaxis(g, tuple(range(axis, axis + index_rank)), tuple(range(index_rank)))
+        if axis
+        else g
+    )
     rows = xp.reshape(moved, (-1, *moved.shape[index_rank:]))
     summed = backend_of(g).scatter_add(rows, xp.reshape(indices, (-1,)), size)
     return xp.moveaxis(summed, 0, axis) if axis else summed
@@ -457,7 +544,7 @@ def _scatter_add_kernel(g: Any, indices: Any, axis: int, size: int) -> Any:
 def _gather_kernel(x: Any, indices: Any, axis: int) -> Any:
     xp = _ns(x)
     taken = xp.take(x, xp.reshape(indices, (-1,)), axis=axis)
-    return xp.reshape(taken, (*x.shape[:axis], *indices.shape, *x.shape[axis + 1:]))
+    return xp.reshape(taken, (*x.shape[:axis], *indices.shape, *x.shape[axis + 1 :]))
 
 
 _gather = Primitive("gather", _gather_kernel, tf_name="GatherV2")
@@ -467,18 +554,26 @@ _scatter_add = Primitive("scatter_add", _scatter_add_kernel, tf_name="UnsortedSe
 def _gather_grad(g: Tensor, ans: Tensor, x: Tensor, indices: Any, axis: int) -> Any:
     shape = np.shape(x._value)
     if axis != 0:
-        return call(_scatter_add, (g,), {"indices": indices, "axis": axis, "size": shape[axis]}, dtype=g._dtype)
+        return call(
+            _scatter_add,
+            (g,),
+            {"indices": indices, "axis": axis, "size": shape[axis]},
+            dtype=g._dtype,
+        )
     # Along axis 0 the gradient is sparse, as TensorFlow's: the gathered rows at their indices.
     xp = _ns(indices)
     flat_indices = xp.astype(xp.reshape(indices, (-1,)), backend_of(indices).dtype(dt.int32))
     values = reshape(g, (flat_indices.shape[0], *shape[1:]))
-    return IndexedSlices(values, Tensor(flat_indices, dt.int32), Tensor(np.asarray(shape, np.int32), dt.int32))
+    return IndexedSlices(
+        values, Tensor(flat_indices, dt.int32), Tensor(np.asarray(shape, np.int32), dt.int32)
+    )
 
 
 def scatter_rows(values: Tensor, indices: Any, size: int) -> Tensor:
     """The dense tensor of ``size`` rows with ``values`` summed in at rows ``indices``."""
-    return call(_scatter_add, (values,), {"indices": indices, "axis": 0, "size": size},
-                dtype=values._dtype)
+    return call(
+        _scatter_add, (values,), {"indices": indices, "axis": 0, "size": size}, dtype=values._dtype
+    )
 
 
 defvjp(_gather, _gather_grad)
@@ -495,9 +590,15 @@ def _setitem_zeros_kernel(g: Any, key: Any, shape: tuple[int, ...]) -> Any:
 
 _getitem = Primitive("getitem", _getitem_kernel, tf_name="StridedSlice")
 _setitem_zeros = Primitive("getitem_grad", _setitem_zeros_kernel, tf_name="StridedSliceGrad")
-defvjp(_getitem, lambda g, ans, x, key: call(
-    _setitem_zeros, (g,), {"key": key, "shape": np.shape(x._value)}, dtype=g._dtype))
-defvjp(_setitem_zeros, lambda g, ans, x, key, shape: call(_getitem, (g,), {"key": key}, dtype=g._dtype))
+defvjp(
+    _getitem,
+    lambda g, ans, x, key: call(
+        _setitem_zeros, (g,), {"key": key, "shape": np.shape(x._value)}, dtype=g._dtype
+    ),
+)
+defvjp(
+    _setitem_zeros, lambda g, ans, x, key, shape: call(_getitem, (g,), {"key": key}, dtype=g._dtype)
+)
 
 
 # ---- public ops -------------------------------------------------------------------------------
@@ -644,7 +745,10 @@ def _copy_kernel(x: Any, device: str) -> Any:
 
 
 _copy = Primitive("copy", _copy_kernel, tf_name="Identity")
-defvjp(_copy, lambda g, ans, x, device: call(_copy, (g,), {"device": device_of(x._value)}, dtype=g._dtype))
+defvjp(
+    _copy,
+    lambda g, ans, x, device: call(_copy, (g,), {"device": device_of(x._value)}, dtype=g._dtype),
+)
 
 
 def stop_gradient(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
@@ -665,7 +769,13 @@ def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None)
     condition = _tensor(condition)
     if x is None and y is None:
         xp = _ns(condition._value)
-        return Tensor(xp.astype(xp.stack(xp.nonzero(condition._value), axis=1), backend_of(condition._value).dtype(dt.int64)), dt.int64)
+        return Tensor(
+            xp.astype(
+                xp.stack(xp.nonzero(condition._value), axis=1),
+                backend_of(condition._value).dtype(dt.int64),
+            ),
+            dt.int64,
+        )
     if type(x) is not Tensor and type(y) is Tensor:
         x = _like(x, y)
     x = _tensor(x)
@@ -715,7 +825,9 @@ def logical_not(x: Any, name: str | None = None) -> Tensor:
     return Tensor(_ns(value).logical_not(value), dt.bool_)
 
 
-def argmax(input: Any, axis: int | None = None, output_type: Any = dt.int64, name: str | None = None) -> Tensor:  # noqa: A002,E501
+def argmax(
+    input: Any, axis: int | None = None, output_type: Any = dt.int64, name: str | None = None
+) -> Tensor:  # noqa: A002,E501
     x = _tensor(input)
     dtype = as_dtype(output_type)
     xp = _ns(x._value)
@@ -723,15 +835,21 @@ def argmax(input: Any, axis: int | None = None, output_type: Any = dt.int64, nam
     return Tensor(xp.astype(xp.asarray(index), backend_of(x._value).dtype(dtype)), dtype)
 
 
-def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
-           name: str | None = None) -> Tensor:
+def matmul(
+    a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False, name: str | None = None
+) -> Tensor:
     a, b = _binary_operands(a, b, "MatMul")
-    kwargs = {"transpose_a": transpose_a, "transpose_b": transpose_b} if transpose_a or transpose_b else None
+    kwargs = (
+        {"transpose_a": transpose_a, "transpose_b": transpose_b}
+        if transpose_a or transpose_b
+        else None
+    )
     try:
         return call(_matmul, (a, b), kwargs, dtype=a._dtype)
     except ValueError:
         raise errors.InvalidArgumentError(
-            None, None,
+            None,
+            None,
             f"Matrix size-incompatible: In[0]: {list(np.shape(a._value))}, In[1]: "
             f"{list(np.shape(b._value))} [Op:MatMul] name: ",
         ) from None
@@ -752,15 +870,21 @@ def _reduce(primitive: Primitive, x: Any, axis: Any, keepdims: bool) -> Tensor:
     return call(primitive, (x,), kwargs, dtype=x._dtype)
 
 
-def reduce_sum(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None) -> Tensor:
+def reduce_sum(
+    input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None
+) -> Tensor:
     return _reduce(_sum, input_tensor, axis, keepdims)
 
 
-def reduce_mean(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None) -> Tensor:
+def reduce_mean(
+    input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None
+) -> Tensor:
     return _reduce(_mean, input_tensor, axis, keepdims)
 
 
-def reduce_max(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None) -> Tensor:
+def reduce_max(
+    input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None
+) -> Tensor:
     return _reduce(_max, input_tensor, axis, keepdims)
 
 
@@ -785,7 +909,8 @@ def reshape(tensor: Any, shape: Any, name: str | None = None) -> Tensor:
         return call(_reshape, (x,), {"shape": shape}, dtype=x._dtype)
     except ValueError:
         raise errors.InvalidArgumentError(
-            None, None,
+            None,
+            None,
             f"Input to reshape is a tensor with {np.size(x._value)} values, but the requested shape "
             f"has {int(np.prod(shape))} [Op:Reshape]",
         ) from None
@@ -822,13 +947,19 @@ def concat(values: Sequence[Any], axis: int, name: str | None = None) -> Tensor:
     return call(_concat, tensors, {"axis": int(axis)}, dtype=tensors[0]._dtype)
 
 
-def gather(params: Any, indices: Any, axis: int = 0, batch_dims: int = 0, name: str | None = None) -> Tensor:
+def gather(
+    params: Any, indices: Any, axis: int = 0, batch_dims: int = 0, name: str | None = None
+) -> Tensor:
     x = _tensor(params)
     index_array = indices._value if isinstance(indices, Tensor) else indices
     if not hasattr(index_array, "shape") or isinstance(index_array, (np.ndarray, np.generic)):
         index_array = backend_of(x._value).asarray(np.asarray(index_array), device_of(x._value))
-    return call(_gather, (x,), {"indices": index_array, "axis": int(axis) % max(np.ndim(x._value), 1)},
-                dtype=x._dtype)
+    return call(
+        _gather,
+        (x,),
+        {"indices": index_array, "axis": int(axis) % max(np.ndim(x._value), 1)},
+        dtype=x._dtype,
+    )
 
 
 def getitem(x: Tensor, key: Any) -> Tensor:
@@ -844,8 +975,13 @@ def softmax(logits: Any, axis: int = -1, name: str | None = None) -> Tensor:
     return e / reduce_sum(e, axis=axis, keepdims=True)
 
 
-def norm(tensor: Any, ord: str = "euclidean", axis: Any = None, keepdims: bool | None = None,  # noqa: A002
-         name: str | None = None) -> Tensor:
+def norm(
+    tensor: Any,
+    ord: str = "euclidean",
+    axis: Any = None,
+    keepdims: bool | None = None,  # noqa: A002
+    name: str | None = None,
+) -> Tensor:
     """The Euclidean norm, as TensorFlow computes it: sqrt(sum(x * conj(x)))."""
     x = _tensor(tensor)
     if ord not in ("euclidean", 2, 2.0):
@@ -897,7 +1033,9 @@ def ones_like(input: Any, dtype: Any = None, name: str | None = None) -> Tensor:
     value = x._value
     if isinstance(value, (np.ndarray, np.generic)) and not value.shape:
         # scalar seeds are the hot path of every scalar gradient
-        return Tensor(_scalar_ones.get(dtype) or _scalar_ones.setdefault(dtype, dtype._np.type(1)), dtype)
+        return Tensor(
+            _scalar_ones.get(dtype) or _scalar_ones.setdefault(dtype, dtype._np.type(1)), dtype
+        )
     return _filled(1, tuple(value.shape), dtype, like=value)
 
 
@@ -917,7 +1055,9 @@ def fill(dims: Any, value: Any, name: str | None = None) -> Tensor:
     return Tensor(place(np.full(_shape_tuple(dims), v.numpy(), dtype=v._dtype._np)), v._dtype)
 
 
-def range_(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None, name: str | None = None) -> Tensor:
+def range_(
+    start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None, name: str | None = None
+) -> Tensor:
     if limit is None:
         start, limit = 0, start
     array, resolved = to_array(np.arange(start, limit, delta), dtype)
@@ -936,16 +1076,28 @@ def size(input: Any, out_type: Any = dt.int32, name: str | None = None) -> Tenso
     return Tensor(np.asarray(np.size(_tensor(input)._value), dtype=dtype._np), dtype)
 
 
-def uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any = dt.float32, seed: Any = None,
-            name: str | None = None) -> Tensor:
+def uniform(
+    shape: Any,
+    minval: Any = 0,
+    maxval: Any = None,
+    dtype: Any = dt.float32,
+    seed: Any = None,
+    name: str | None = None,
+) -> Tensor:
     dtype = as_dtype(dtype)
     rng = np.random.default_rng(seed)
     high = 1.0 if maxval is None else maxval
     return Tensor(place(rng.uniform(minval, high, _shape_tuple(shape)).astype(dtype._np)), dtype)
 
 
-def normal(shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any = dt.float32, seed: Any = None,
-           name: str | None = None) -> Tensor:
+def normal(
+    shape: Any,
+    mean: Any = 0.0,
+    stddev: Any = 1.0,
+    dtype: Any = dt.float32,
+    seed: Any = None,
+    name: str | None = None,
+) -> Tensor:
     dtype = as_dtype(dtype)
     rng = np.random.default_rng(seed)
     return Tensor(place(rng.normal(mean, stddev, _shape_tuple(shape)).astype(dtype._np)), dtype)
@@ -954,8 +1106,12 @@ def normal(shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any = dt.float
 # ---- eager control flow -------------------------------------------------------------------------
 
 
-def cond(pred: Any, true_fn: Callable[[], Any] | None = None, false_fn: Callable[[], Any] | None = None,
-         name: str | None = None) -> Any:
+def cond(
+    pred: Any,
+    true_fn: Callable[[], Any] | None = None,
+    false_fn: Callable[[], Any] | None = None,
+    name: str | None = None,
+) -> Any:
     """Eager ``tf.cond``: run the branch that ``pred`` selects (its ops are recorded as usual)."""
     return true_fn() if bool(pred) else false_fn()
 
@@ -994,15 +1150,26 @@ def _ne(self: Any, other: Any) -> Any:
 
 
 OPERATORS: dict[str, Callable[..., Any]] = {
-    "__add__": add, "__radd__": _reflected(add),
-    "__sub__": subtract, "__rsub__": _reflected(subtract),
-    "__mul__": multiply, "__rmul__": _reflected(multiply),
-    "__truediv__": divide, "__rtruediv__": _reflected(divide),
-    "__pow__": pow, "__rpow__": _reflected(pow),
-    "__matmul__": matmul, "__rmatmul__": _reflected(matmul),
-    "__neg__": negative, "__abs__": abs,
-    "__lt__": less, "__le__": less_equal, "__gt__": greater, "__ge__": greater_equal,
-    "__eq__": _eq, "__ne__": _ne,
+    "__add__": add,
+    "__radd__": _reflected(add),
+    "__sub__": subtract,
+    "__rsub__": _reflected(subtract),
+    "__mul__": multiply,
+    "__rmul__": _reflected(multiply),
+    "__truediv__": divide,
+    "__rtruediv__": _reflected(divide),
+    "__pow__": pow,
+    "__rpow__": _reflected(pow),
+    "__matmul__": matmul,
+    "__rmatmul__": _reflected(matmul),
+    "__neg__": negative,
+    "__abs__": abs,
+    "__lt__": less,
+    "__le__": less_equal,
+    "__gt__": greater,
+    "__ge__": greater_equal,
+    "__eq__": _eq,
+    "__ne__": _ne,
     "__getitem__": lambda self, key: getitem(_tensor(self), key),
 }
 

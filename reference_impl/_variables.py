@@ -20,7 +20,9 @@ from reference_impl._dtypes import DType, as_dtype
 
 __all__ = ["Variable"]
 
-_read = Primitive("read_variable", lambda value: value, tf_name="ReadVariableOp", accepts_sparse=True)
+_read = Primitive(
+    "read_variable", lambda value: value, tf_name="ReadVariableOp", accepts_sparse=True
+)
 _ops.defvjp(_read, lambda g, ans, handle: g)
 
 
@@ -40,8 +42,15 @@ class Variable:
 
     __array_priority__ = 100
 
-    def __init__(self, initial_value: Any = None, trainable: bool = True, name: str | None = None,
-                 dtype: Any = None, shape: Any = None, **_: Any) -> None:
+    def __init__(
+        self,
+        initial_value: Any = None,
+        trainable: bool = True,
+        name: str | None = None,
+        dtype: Any = None,
+        shape: Any = None,
+        **_: Any,
+    ) -> None:
         if initial_value is None:
             raise ValueError("initial_value must be specified.")
         if callable(initial_value):
@@ -81,10 +90,17 @@ class Variable:
         return np.asarray(self._value, dtype=dtype)
 
     # ---- writing (not differentiable: gradients flow through reads only)
-    def assign(self, value: Any, use_locking: bool = False, name: str | None = None,
-               read_value: bool = True) -> Any:
+    def assign(
+        self,
+        value: Any,
+        use_locking: bool = False,
+        name: str | None = None,
+        read_value: bool = True,
+    ) -> Any:
         new = convert(value, self._dtype)
-        if device_of(new._value) != device_of(self._value):  # assigning copies to the variable's device
+        if device_of(new._value) != device_of(
+            self._value
+        ):  # assigning copies to the variable's device
             host = np.asarray(backend_of(new._value).to_numpy(new._value))
             new = Tensor(backend_of(self._value).asarray(host, device_of(self._value)), self._dtype)
         if np.shape(new._value) != np.shape(self._value):
@@ -97,13 +113,25 @@ class Variable:
         _accessed(self)
         return self if read_value else None
 
-    def assign_add(self, delta: Any, use_locking: bool = False, name: str | None = None,
-                   read_value: bool = True) -> Any:
+    def assign_add(
+        self,
+        delta: Any,
+        use_locking: bool = False,
+        name: str | None = None,
+        read_value: bool = True,
+    ) -> Any:
         return self.assign(_ops.add(Tensor(self._value, self._dtype), delta), read_value=read_value)
 
-    def assign_sub(self, delta: Any, use_locking: bool = False, name: str | None = None,
-                   read_value: bool = True) -> Any:
-        return self.assign(_ops.subtract(Tensor(self._value, self._dtype), delta), read_value=read_value)
+    def assign_sub(
+        self,
+        delta: Any,
+        use_locking: bool = False,
+        name: str | None = None,
+        read_value: bool = True,
+    ) -> Any:
+        return self.assign(
+            _ops.subtract(Tensor(self._value, self._dtype), delta), read_value=read_value
+        )
 
     # ---- description
     @property
@@ -128,8 +156,10 @@ class Variable:
         return _Ref(self)
 
     def __repr__(self) -> str:
-        return (f"<tf.Variable '{self._name}' shape={tuple(self.shape)} dtype={self._dtype.name}, "
-                f"numpy={numpy_text(self.numpy())}>")
+        return (
+            f"<tf.Variable '{self._name}' shape={tuple(self.shape)} dtype={self._dtype.name}, "
+            f"numpy={numpy_text(self.numpy())}>"
+        )
 
     def __bool__(self) -> bool:
         return bool(self._value)

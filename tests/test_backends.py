@@ -15,7 +15,9 @@ from adapters.reference_adapter import ReferenceAdapter
 from conformance.outcome import Verdict, judge, observe
 from conformance.registry import all_scenarios
 
-pytest.importorskip("array_api_strict", reason="array-api-strict is not installed (pip install array-api-strict)")
+pytest.importorskip(
+    "array_api_strict", reason="array-api-strict is not installed (pip install array-api-strict)"
+)
 
 STRICT = "STRICT:CPU_DEVICE"
 
@@ -32,7 +34,9 @@ def _host_only(scenario):
     return bool({"strings", "float16"} & set(scenario.features))
 
 
-@pytest.mark.parametrize("scenario", [s for s in all_scenarios() if not _host_only(s)], ids=lambda s: s.id)
+@pytest.mark.parametrize(
+    "scenario", [s for s in all_scenarios() if not _host_only(s)], ids=lambda s: s.id
+)
 def test_every_scenario_conforms_on_array_api_strict(scenario):
     """The reference gives the spec's outcome for every scenario with arrays on array-api-strict."""
     adapter = StrictReferenceAdapter()
@@ -51,10 +55,14 @@ def test_tensors_really_live_on_strict():
     for tensor in (x, y, g):
         assert type(tensor._value).__module__.startswith("array_api_strict")
         assert tensor.device.endswith("device:STRICT:device1")
-    np.testing.assert_allclose(g.numpy(), np.cos([1.0, 2.0]) * [1.0, 2.0] + np.sin([1.0, 2.0]), rtol=1e-6)
+    np.testing.assert_allclose(
+        g.numpy(), np.cos([1.0, 2.0]) * [1.0, 2.0] + np.sin([1.0, 2.0]), rtol=1e-6
+    )
 
 
-@pytest.mark.parametrize("name", ["matmul", "gather", "concat", "stack", "tile", "softmax", "getitem", "reduce_max"])
+@pytest.mark.parametrize(
+    "name", ["matmul", "gather", "concat", "stack", "tile", "softmax", "getitem", "reduce_max"]
+)
 def test_op_gradients_match_numpy(name):
     """First and second derivatives on array-api-strict equal those on NumPy."""
     from test_reference_gradients import CASES, _tape_derivatives
@@ -63,8 +71,8 @@ def test_op_gradients_match_numpy(name):
     on_numpy = _tape_derivatives(fn, inputs)
     with tf.device(STRICT):
         on_strict = _tape_derivatives(fn, inputs)
-    for want, got in zip(on_numpy, on_strict):
-        for a, b in zip(want, got):
+    for want, got in zip(on_numpy, on_strict, strict=True):
+        for a, b in zip(want, got, strict=True):
             np.testing.assert_allclose(np.asarray(b), a, rtol=1e-12)
 
 
@@ -74,11 +82,16 @@ def test_mixing_devices_is_a_clear_error():
         a = tf.constant([1.0, 2.0])
     with tf.device("STRICT:device2"):
         b = tf.constant([3.0, 4.0])
-    with pytest.raises(tf.DeviceMismatchError, match=r"Mul got tensors on different devices "
-                       r"\['STRICT:device1', 'STRICT:device2'\].*tf.identity"):
+    with pytest.raises(
+        tf.DeviceMismatchError,
+        match=r"Mul got tensors on different devices "
+        r"\['STRICT:device1', 'STRICT:device2'\].*tf.identity",
+    ):
         a * b
     cpu = tf.constant([1.0, 2.0])
-    with pytest.raises(tf.DeviceMismatchError, match=r"\['CPU:0', 'STRICT:device1'\]|\['STRICT:device1', 'CPU:0'\]"):
+    with pytest.raises(
+        tf.DeviceMismatchError, match=r"\['CPU:0', 'STRICT:device1'\]|\['STRICT:device1', 'CPU:0'\]"
+    ):
         cpu + a
 
 
@@ -98,13 +111,18 @@ def test_identity_copies_across_devices_and_gradients_flow_back():
 
 
 def test_unknown_and_missing_devices_say_what_is_valid():
-    with pytest.raises(ValueError, match=r"unknown device 'TPU:0'; valid: CPU:0, GPU:<n>, STRICT:<name>"):
+    with pytest.raises(
+        ValueError, match=r"unknown device 'TPU:0'; valid: CPU:0, GPU:<n>, STRICT:<name>"
+    ):
         with tf.device("TPU:0"):
             pass
     try:
         import cupy  # noqa: F401
     except ImportError:
-        with pytest.raises(RuntimeError, match=r"no GPU backend: CuPy is not installed.*pip install 'tape-conformance\[gpu\]'"):
+        with pytest.raises(
+            RuntimeError,
+            match=r"no GPU backend: CuPy is not installed.*pip install 'tape-conformance\[gpu\]'",
+        ):
             with tf.device("GPU:0"):
                 pass
 
@@ -112,7 +130,9 @@ def test_unknown_and_missing_devices_say_what_is_valid():
 def test_gpu_matches_cpu_when_present():
     """On a CUDA GPU (CuPy), the MLP gradient equals the CPU one; skipped without one."""
     if "GPU:0" not in tf.available_devices():
-        pytest.skip("no GPU: reference_impl needs CuPy (pip install 'tape-conformance[gpu]') and a CUDA device")
+        pytest.skip(
+            "no GPU: reference_impl needs CuPy (pip install 'tape-conformance[gpu]') and a CUDA device"
+        )
     rng = np.random.default_rng(0)
     x, w = rng.normal(size=(8, 16)).astype(np.float32), rng.normal(size=(16, 4)).astype(np.float32)
 

@@ -27,7 +27,10 @@ def scratch_registry(monkeypatch):
 def test_duplicate_id_names_both_definitions(scratch_registry):
     """Registering an id twice fails at import, naming both places."""
     scenario("area.one", statement="s", spec="X1", expect=returns(None))(lambda fw: None)
-    with pytest.raises(DuplicateScenarioError, match=r"'area.one'.*test_harness.py:\d+ and at .*test_harness.py:\d+"):
+    with pytest.raises(
+        DuplicateScenarioError,
+        match=r"'area.one'.*test_harness.py:\d+ and at .*test_harness.py:\d+",
+    ):
         scenario("area.one", statement="s", spec="X1", expect=returns(None))(lambda fw: None)
 
 
@@ -109,13 +112,24 @@ def _raised(kind, type_name="RuntimeError", message="boom"):
 def test_judge_conforms_diverges_and_fails():
     """A cell conforms to the spec, diverges as declared, or is unexpected (also when a divergence stops)."""
     spec = _scenario(returns(None))
-    divergence = Divergence("area.case", "torch raises instead", raises(ErrorKind.NOT_DIFFERENTIABLE), "x.toml:3")
+    divergence = Divergence(
+        "area.case", "torch raises instead", raises(ErrorKind.NOT_DIFFERENTIABLE), "x.toml:3"
+    )
     assert judge(spec, "a", "CPU:0", Observation(value=None), None).verdict is Verdict.CONFORMS
-    assert judge(spec, "a", "CPU:0", Observation(value=leaf(1.0)), None).verdict is Verdict.UNEXPECTED
+    assert (
+        judge(spec, "a", "CPU:0", Observation(value=leaf(1.0)), None).verdict is Verdict.UNEXPECTED
+    )
     diverged = judge(spec, "a", "CPU:0", _raised(ErrorKind.NOT_DIFFERENTIABLE), divergence)
-    assert (diverged.verdict, diverged.divergence_reason) == (Verdict.DIVERGES, "torch raises instead")
+    assert (diverged.verdict, diverged.divergence_reason) == (
+        Verdict.DIVERGES,
+        "torch raises instead",
+    )
     stale = judge(spec, "a", "CPU:0", Observation(value=None), divergence)
-    assert stale.verdict is Verdict.UNEXPECTED and "no longer happens" in stale.detail and "x.toml:3" in stale.detail
+    assert (
+        stale.verdict is Verdict.UNEXPECTED
+        and "no longer happens" in stale.detail
+        and "x.toml:3" in stale.detail
+    )
     other = judge(spec, "a", "CPU:0", _raised(ErrorKind.CONSUMED_TAPE), divergence)
     assert other.verdict is Verdict.UNEXPECTED
 
@@ -123,14 +137,26 @@ def test_judge_conforms_diverges_and_fails():
 def test_failure_message_names_what_scenario_and_where():
     """The one failure format: what=observed, but should be expected [scenario on adapter/device]."""
     cell = judge(_scenario(returns(6.0)), "torch", "CPU:0", Observation(value=leaf(5.0)), None)
-    assert cell.detail == "result=5.0 (float32), but should be 6.0 (tolerance 0.002) [area.case on torch/CPU:0]"
+    assert (
+        cell.detail
+        == "result=5.0 (float32), but should be 6.0 (tolerance 0.002) [area.case on torch/CPU:0]"
+    )
 
 
 def test_either_accepts_each_option_only():
     expect = either(returns(ANY), raises(ErrorKind.INVALID_ARGUMENT))
-    assert judge(_scenario(expect), "a", "CPU:0", Observation(value=leaf(1.0)), None).verdict is Verdict.CONFORMS
-    assert judge(_scenario(expect), "a", "CPU:0", _raised(ErrorKind.INVALID_ARGUMENT), None).verdict is Verdict.CONFORMS
-    assert judge(_scenario(expect), "a", "CPU:0", _raised(ErrorKind.CONSUMED_TAPE), None).verdict is Verdict.UNEXPECTED
+    assert (
+        judge(_scenario(expect), "a", "CPU:0", Observation(value=leaf(1.0)), None).verdict
+        is Verdict.CONFORMS
+    )
+    assert (
+        judge(_scenario(expect), "a", "CPU:0", _raised(ErrorKind.INVALID_ARGUMENT), None).verdict
+        is Verdict.CONFORMS
+    )
+    assert (
+        judge(_scenario(expect), "a", "CPU:0", _raised(ErrorKind.CONSUMED_TAPE), None).verdict
+        is Verdict.UNEXPECTED
+    )
 
 
 def test_error_type_and_message_are_checked_when_pinned():
@@ -151,7 +177,9 @@ def _write(tmp_path, text):
 
 
 def test_divergence_file_round_trip(tmp_path):
-    path = _write(tmp_path, '''
+    path = _write(
+        tmp_path,
+        """
         # comment
         ["tutorial.unwatched_constant"]
         reason = "JAX differentiates arguments."
@@ -162,8 +190,11 @@ def test_divergence_file_round_trip(tmp_path):
         raises = "consumed_tape"
         type = "RuntimeError"
         match = "second time"
-    ''')
-    entries = load_divergences(path, ["tutorial.unwatched_constant", "tutorial.non_persistent_second_gradient"])
+    """,
+    )
+    entries = load_divergences(
+        path, ["tutorial.unwatched_constant", "tutorial.non_persistent_second_gradient"]
+    )
     assert entries["tutorial.unwatched_constant"].expect.tree == 6.0
     assert entries["tutorial.non_persistent_second_gradient"].location == f"{path}:7"
 
@@ -171,10 +202,19 @@ def test_divergence_file_round_trip(tmp_path):
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ('["a.b"]\nreason = "r"\nreturns = "6.0"\nvalue = 1\n', r"fw.toml:1: \[a.b\] has unknown keys \['value'\]"),
+        (
+            '["a.b"]\nreason = "r"\nreturns = "6.0"\nvalue = 1\n',
+            r"fw.toml:1: \[a.b\] has unknown keys \['value'\]",
+        ),
         ('["a.b"]\nreturns = "6.0"\n', r"fw.toml:1: \[a.b\] needs a non-empty reason"),
-        ('\n\n["a.b"]\nreason = "r"\nraises = "explodes"\n', r"fw.toml:3: .*'explodes' is not an error kind; valid: consumed_tape"),
-        ('["a.b"]\nreason = "r"\nreturns = "[1.0,"\n', r"fw.toml:1: \[a.b\] returns must be a JSON string"),
+        (
+            '\n\n["a.b"]\nreason = "r"\nraises = "explodes"\n',
+            r"fw.toml:3: .*'explodes' is not an error kind; valid: consumed_tape",
+        ),
+        (
+            '["a.b"]\nreason = "r"\nreturns = "[1.0,"\n',
+            r"fw.toml:1: \[a.b\] returns must be a JSON string",
+        ),
         ('["a.b"]\nreason = "r"\n', r"exactly one of returns / raises"),
         ('["a.b"\nreason = 1\n', r"fw.toml: not valid TOML: .*line 1"),
     ],
@@ -199,7 +239,9 @@ def test_plugin_unknown_adapter_lists_known_ones(pytester):
     pytester.makepyfile("from conformance.testing import test_conformance")
     result = pytester.runpytest("--adapter", "mxnet")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*unknown adapter 'mxnet'; known adapters: *reference (installed)*"])
+    result.stderr.fnmatch_lines(
+        ["*unknown adapter 'mxnet'; known adapters: *reference (installed)*"]
+    )
 
 
 def test_plugin_runs_the_matrix_and_names_versions(pytester):
@@ -208,6 +250,10 @@ def test_plugin_runs_the_matrix_and_names_versions(pytester):
     result = pytester.runpytest("--adapter", "reference", "-k", "tutorial", "-q")
     result.assert_outcomes(passed=8)
     header = pytester.runpytest("--adapter", "reference", "--collect-only", "-q")
-    header.stdout.fnmatch_lines(["*test_conformance[[]tutorial.watched_constant-reference-CPU:0[]]*"])
+    header.stdout.fnmatch_lines(
+        ["*test_conformance[[]tutorial.watched_constant-reference-CPU:0[]]*"]
+    )
     verbose = pytester.runpytest("--adapter", "reference", "-k", "tutorial.persistent")
-    verbose.stdout.fnmatch_lines(["tapeconf: * scenarios", "  reference 0.1.0 on CPU:0 (0 declared divergences)"])
+    verbose.stdout.fnmatch_lines(
+        ["tapeconf: * scenarios", "  reference 0.1.0 on CPU:0 (0 declared divergences)"]
+    )

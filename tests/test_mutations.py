@@ -52,7 +52,9 @@ MUTATIONS = {
         "result=6.0 (float32), but should be None",
     ),
     "zeros instead of None": (
-        lambda mp: mp.setattr(_gradient_tape, "_unconnected", lambda value: _gradient_tape.UnconnectedGradients.ZERO),
+        lambda mp: mp.setattr(
+            _gradient_tape, "_unconnected", lambda value: _gradient_tape.UnconnectedGradients.ZERO
+        ),
         "tutorial.unwatched_constant",
         "result=0.0 (float32), but should be None",
     ),
@@ -72,4 +74,6 @@ def test_planted_bug_is_caught(monkeypatch, name):
     plant(monkeypatch)
     cell = _verdict(scenario_id)
     assert cell.verdict is Verdict.UNEXPECTED
-    assert message in cell.detail and f"[{scenario_id} on reference/CPU:0]" in cell.detail, cell.detail
+    assert message in cell.detail and f"[{scenario_id} on reference/CPU:0]" in cell.detail, (
+        cell.detail
+    )

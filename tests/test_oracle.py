@@ -22,17 +22,25 @@ def test_expected_values_match_finite_differences(scenario):
         f"[{scenario.id}]"
     )
     tol = tolerance("float32")
-    for index, (fd, want) in enumerate(zip(picked, expected)):
-        assert fd.shape == want.shape, f"[{index}] shape={fd.shape}, but should be {want.shape} [{scenario.id}]"
+    for index, (fd, want) in enumerate(zip(picked, expected, strict=True)):
+        assert fd.shape == want.shape, (
+            f"[{index}] shape={fd.shape}, but should be {want.shape} [{scenario.id}]"
+        )
         close = np.abs(fd - want) <= tol * (1.0 + np.abs(want))
-        assert close.all(), f"[{index}] finite differences={fd}, but expected {want} [{scenario.id}]"
+        assert close.all(), (
+            f"[{index}] finite differences={fd}, but expected {want} [{scenario.id}]"
+        )
 
 
 def test_every_value_scenario_has_an_oracle_or_a_reason():
     """A scenario that returns numbers either has an oracle or says why it needs none."""
     missing = [
-        s.id for s in all_scenarios()
-        if isinstance(s.expect, Returns) and expected_numbers(s) and s.oracle is None and not s.oracle_exempt
+        s.id
+        for s in all_scenarios()
+        if isinstance(s.expect, Returns)
+        and expected_numbers(s)
+        and s.oracle is None
+        and not s.oracle_exempt
     ]
     assert missing == []
 

@@ -35,8 +35,14 @@ CASES = {
     "multiply": (lambda tf, x, y: x * y, [_signed(2, 3), _signed(3)]),
     "divide": (lambda tf, x, y: x / y, [_signed(3), _positive(3)]),
     "pow": (lambda tf, x, y: tf.pow(x, y), [_positive(3), _signed(3)]),
-    "maximum": (lambda tf, x, y: tf.maximum(x, y), [np.array([0.5, -1.0, 2.0]), np.array([1.0, -2.0, 1.0])]),
-    "minimum": (lambda tf, x, y: tf.minimum(x, y), [np.array([0.5, -1.0, 2.0]), np.array([1.0, -2.0, 1.0])]),
+    "maximum": (
+        lambda tf, x, y: tf.maximum(x, y),
+        [np.array([0.5, -1.0, 2.0]), np.array([1.0, -2.0, 1.0])],
+    ),
+    "minimum": (
+        lambda tf, x, y: tf.minimum(x, y),
+        [np.array([0.5, -1.0, 2.0]), np.array([1.0, -2.0, 1.0])],
+    ),
     "negative": (lambda tf, x: -x, [_signed(4)]),
     "square": (lambda tf, x: tf.square(x), [_signed(4)]),
     "sqrt": (lambda tf, x: tf.sqrt(x), [_positive(4)]),
@@ -52,13 +58,24 @@ CASES = {
     "identity": (lambda tf, x: tf.identity(x) * x, [_signed(3)]),
     "where": (lambda tf, x, y: tf.where(x > 0.0, x * y, y * y), [_signed(4), _signed(4)]),
     # (float64 -> complex128 -> float64 keeps every bit, so finite differences stay exact)
-    "cast": (lambda tf, x: tf.math.real(tf.cast(x, tf.complex128) * tf.cast(x * x, tf.complex128)), [_signed(3)]),
+    "cast": (
+        lambda tf, x: tf.math.real(tf.cast(x, tf.complex128) * tf.cast(x * x, tf.complex128)),
+        [_signed(3)],
+    ),
     "matmul": (lambda tf, a, b: tf.matmul(a, b) ** 2, [_signed(2, 3), _signed(3, 2)]),
-    "matmul_transposed": (lambda tf, a, b: tf.matmul(a, b, transpose_a=True, transpose_b=True) ** 2,
-                          [_signed(3, 2), _signed(2, 3)]),
+    "matmul_transposed": (
+        lambda tf, a, b: tf.matmul(a, b, transpose_a=True, transpose_b=True) ** 2,
+        [_signed(3, 2), _signed(2, 3)],
+    ),
     "reduce_sum": (lambda tf, x: tf.reduce_sum(x * x, axis=1) ** 2, [_signed(2, 3)]),
-    "reduce_mean": (lambda tf, x: tf.reduce_mean(x * x, axis=0, keepdims=True) ** 2, [_signed(2, 3)]),
-    "reduce_max": (lambda tf, x: tf.reduce_max(x * x, axis=1) ** 2, [np.array([[0.3, -1.2, 0.5], [2.0, 1.0, -0.4]])]),
+    "reduce_mean": (
+        lambda tf, x: tf.reduce_mean(x * x, axis=0, keepdims=True) ** 2,
+        [_signed(2, 3)],
+    ),
+    "reduce_max": (
+        lambda tf, x: tf.reduce_max(x * x, axis=1) ** 2,
+        [np.array([[0.3, -1.2, 0.5], [2.0, 1.0, -0.4]])],
+    ),
     "broadcast_to": (lambda tf, x: tf.broadcast_to(x, (2, 3)) ** 2, [_signed(1, 3)]),
     "reshape": (lambda tf, x: tf.reshape(x, (3, 2)) ** 3, [_signed(2, 3)]),
     "transpose": (lambda tf, x: tf.matmul(tf.transpose(x), x) ** 2, [_signed(2, 3)]),
@@ -76,13 +93,22 @@ CASES = {
 
 # Primitives checked by a case above under another name (internal adjoint pairs and helpers).
 COVERED_INDIRECTLY = {
-    "sqrt_grad": "sqrt (second order)", "take": "unstack/stack", "embed": "stack (second order)",
-    "slice": "concat", "pad_axis": "concat (second order)", "scatter_add": "gather (second order)",
-    "getitem_grad": "getitem (second order)", "read_variable": "variable_read",
+    "sqrt_grad": "sqrt (second order)",
+    "take": "unstack/stack",
+    "embed": "stack (second order)",
+    "slice": "concat",
+    "pad_axis": "concat (second order)",
+    "scatter_add": "gather (second order)",
+    "getitem_grad": "getitem (second order)",
+    "read_variable": "variable_read",
     "copy": "tests/test_backends.py (device copies)",
-    "conj": "test_complex_gradients", "real": "test_complex_gradients", "imag": "test_complex_gradients",
-    "complex": "test_complex_gradients", "floor": "test_piecewise_constant_ops_have_no_gradient",
-    "ceil": "test_piecewise_constant_ops_have_no_gradient", "round": "test_piecewise_constant_ops_have_no_gradient",
+    "conj": "test_complex_gradients",
+    "real": "test_complex_gradients",
+    "imag": "test_complex_gradients",
+    "complex": "test_complex_gradients",
+    "floor": "test_piecewise_constant_ops_have_no_gradient",
+    "ceil": "test_piecewise_constant_ops_have_no_gradient",
+    "round": "test_piecewise_constant_ops_have_no_gradient",
 }
 
 FD_CASES = {name: case for name, case in CASES.items() if case[0] is not None}
@@ -97,9 +123,11 @@ def _tape_derivatives(fn, inputs):
             y = tf.reduce_sum(fn(tf, *xs))
         first = inner.gradient(y, xs)
         first_sums = [tf.reduce_sum(g) for g in first]
-    second = [outer.gradient(s, x) for s, x in zip(first_sums, xs)]
+    second = [outer.gradient(s, x) for s, x in zip(first_sums, xs, strict=True)]
     dense = tf.convert_to_tensor  # gather gradients are IndexedSlices
-    return [dense(g).numpy() for g in first], [np.zeros_like(x) if g is None else dense(g).numpy() for g, x in zip(second, inputs)]
+    return [dense(g).numpy() for g in first], [
+        np.zeros_like(x) if g is None else dense(g).numpy() for g, x in zip(second, inputs, strict=True)
+    ]
 
 
 @pytest.mark.parametrize("name", sorted(FD_CASES))
@@ -108,15 +136,24 @@ def test_gradient_matches_finite_differences(name):
     fn, inputs = FD_CASES[name]
     first, second = _tape_derivatives(fn, inputs)
     numeric = Derivatives(lambda fw, *xs: fn(tf, *xs), inputs)
-    for j, (tape_grad, fd_grad) in enumerate(zip(first, numeric.first[0])):
-        np.testing.assert_allclose(tape_grad, fd_grad, rtol=1e-6, atol=1e-7, err_msg=f"first order, input {j} of {name}")
-    for j, (tape_grad, fd_grad) in enumerate(zip(second, numeric.second[0])):
-        np.testing.assert_allclose(tape_grad, fd_grad, rtol=1e-4, atol=1e-5, err_msg=f"second order, input {j} of {name}")
+    for j, (tape_grad, fd_grad) in enumerate(zip(first, numeric.first[0], strict=True)):
+        np.testing.assert_allclose(
+            tape_grad, fd_grad, rtol=1e-6, atol=1e-7, err_msg=f"first order, input {j} of {name}"
+        )
+    for j, (tape_grad, fd_grad) in enumerate(zip(second, numeric.second[0], strict=True)):
+        np.testing.assert_allclose(
+            tape_grad, fd_grad, rtol=1e-4, atol=1e-5, err_msg=f"second order, input {j} of {name}"
+        )
 
 
 def test_every_primitive_is_checked():
     """Each registered primitive has a finite-difference case or names the test that covers it."""
-    primitives = {p.name for module in (_ops,) for p in vars(module).values() if isinstance(p, _core.Primitive)}
+    primitives = {
+        p.name
+        for module in (_ops,)
+        for p in vars(module).values()
+        if isinstance(p, _core.Primitive)
+    }
     primitives.add("read_variable")
     unchecked = sorted(primitives - set(CASES) - set(COVERED_INDIRECTLY))
     assert unchecked == [], f"primitives without a gradient check: {unchecked}"
@@ -149,7 +186,9 @@ def test_complex_gradients():
     assert t.gradient(b, z).numpy() == pytest.approx(2 + 4j)
     assert t.gradient(c, z).numpy() == pytest.approx((1 + 2j) / np.sqrt(5))
     assert t.gradient(d, z).numpy() == pytest.approx(1j)
-    assert t.gradient(e, z).numpy() == pytest.approx(1 + 0j)  # sum of real(e)+... seeds: d/dz of re + 2i*im
+    assert t.gradient(e, z).numpy() == pytest.approx(
+        1 + 0j
+    )  # sum of real(e)+... seeds: d/dz of re + 2i*im
 
 
 def test_piecewise_constant_ops_have_no_gradient():

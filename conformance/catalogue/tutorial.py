@@ -103,8 +103,11 @@ def _(fw):
     statement="two tapes record one shared forward pass independently (the GAN step)",
     expect=returns([-12.0, 324.0]),
     features=["variables"],
-    oracle=Oracle(lambda fw, g, d: (-(d * g * g), (d * g * g) ** 2), at=(3.0, 2.0),
-                  pick=lambda d: [d.first[0][0], d.first[1][1]]),
+    oracle=Oracle(
+        lambda fw, g, d: (-(d * g * g), (d * g * g) ** 2),
+        at=(3.0, 2.0),
+        pick=lambda d: [d.first[0][0], d.first[1][1]],
+    ),
 )
 def _(fw):
     g = fw.Variable(3.0)
