@@ -204,7 +204,7 @@ defvjp(
 # ---- primitives: unary elementwise ------------------------------------------------------------
 
 _neg = Primitive("negative", operator.neg, tf_name="Neg")
-_square = Primitive("square", np.square, tf_name="Square")
+_square = Primitive("square", lambda x: _ns(x).square(x), tf_name="Square")
 _sqrt = Primitive("sqrt", _quiet(lambda x: _ns(x).sqrt(x)), tf_name="Sqrt")
 _exp = Primitive("exp", _quiet(lambda x: _ns(x).exp(x)), tf_name="Exp")
 _log = Primitive("log", _quiet(lambda x: _ns(x).log(x)), tf_name="Log")
