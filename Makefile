@@ -13,10 +13,12 @@ STAMP  := $(VENV)/.installed
 
 setup: $(STAMP)
 
-$(STAMP): requirements/lock.txt pyproject.toml
+$(STAMP): requirements/lock.txt pyproject.toml examples/tapeconf-autograd/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/lock.txt 2>&1 | $(QUIET_PIP)
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e . 2>&1 | $(QUIET_PIP)
+	# the out-of-tree adapter example (HIPS autograd), installed as any third-party adapter would be
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e examples/tapeconf-autograd 2>&1 | $(QUIET_PIP)
 	$(BIN)/python -c "import reference_impl, conformance.cli, tensorflow, torch, jax"
 	touch $(STAMP)
 

@@ -40,7 +40,7 @@ class ReferenceAdapter:
         return tf_namespace(reference_impl, device)
 
     def to_numpy(self, value: Any) -> Any:
-        return value.numpy()
+        return value.numpy() if self.is_tensor(value) else value
 
     def dtype_name(self, value: Any) -> str:
         return value.dtype.name

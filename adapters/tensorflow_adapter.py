@@ -44,7 +44,7 @@ class TensorFlowAdapter:
         return tf_namespace(_tf(), device)
 
     def to_numpy(self, value: Any) -> Any:
-        return value.numpy()
+        return value.numpy() if self.is_tensor(value) else value
 
     def dtype_name(self, value: Any) -> str:
         return value.dtype.name

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from conformance.contract import parametrize_adapters
 from conformance.discovery import UnknownAdapterError, select
 from conformance.divergences import Divergence, DivergenceFileError, load_divergences
 from conformance.outcome import Cell, Verdict, judge, observe
@@ -128,6 +129,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    parametrize_adapters(metafunc)  # conformance.contract's test_contract: one per selected adapter
     if "conformance_cell" not in metafunc.fixturenames:
         return
     matrix: Matrix = metafunc.config.stash[_MATRIX]
