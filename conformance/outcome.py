@@ -35,7 +35,7 @@ from conformance.expect import (
 from conformance.protocol import Adapter, ErrorKind
 from conformance.registry import Scenario, UserError
 
-__all__ = ["Cell", "ErrorInfo", "Observation", "Verdict", "judge", "observe"]
+__all__ = ["Cell", "ErrorInfo", "Observation", "Verdict", "judge", "observe", "run_cell"]
 
 
 class Verdict(str, enum.Enum):
@@ -242,3 +242,15 @@ def judge(
             f"against the spec: {against_spec} {where}"
         )
     return cell
+
+
+def run_cell(
+    scenario: Scenario, adapter: Adapter, device: str, divergence: Divergence | None
+) -> Cell:
+    """One cell, start to verdict: unsupported if a needed feature is missing, else observe + judge."""
+    features = adapter.features()
+    missing = [(f, features.get(f)) for f in scenario.features if features.get(f) is not None]
+    if missing:
+        detail = "; ".join(f"{f}: {why}" for f, why in missing)
+        return Cell(scenario.id, adapter.name, device, Verdict.UNSUPPORTED, detail)
+    return judge(scenario, adapter.name, device, observe(scenario, adapter, device), divergence)

@@ -19,7 +19,7 @@ import pytest
 from conformance.contract import parametrize_adapters
 from conformance.discovery import UnknownAdapterError, select
 from conformance.divergences import Divergence, DivergenceFileError, load_divergences
-from conformance.outcome import Cell, Verdict, judge, observe
+from conformance.outcome import Cell, Verdict, run_cell
 from conformance.protocol import Adapter, AdapterValidationError
 from conformance.registry import Scenario, all_scenarios
 
@@ -48,15 +48,7 @@ class ConformanceCell:
     divergence: Divergence | None
 
     def run(self) -> Cell:
-        missing = [(f, self.adapter.features().get(f)) for f in self.scenario.features]
-        missing = [(f, why) for f, why in missing if why is not None]
-        if missing:
-            detail = "; ".join(f"{f}: {why}" for f, why in missing)
-            return Cell(
-                self.scenario.id, self.adapter.name, self.device, Verdict.UNSUPPORTED, detail
-            )
-        observation = observe(self.scenario, self.adapter, self.device)
-        return judge(self.scenario, self.adapter.name, self.device, observation, self.divergence)
+        return run_cell(self.scenario, self.adapter, self.device, self.divergence)
 
     def check(self) -> Cell:
         __tracebackhide__ = True

@@ -88,10 +88,10 @@ class Scenario:
 
     @property
     def source(self) -> str:
-        """The scenario's neutral source code, for reports."""
-        lines = textwrap.dedent(inspect.getsource(self.fn)).splitlines()
-        body = [line for line in lines if not line.lstrip().startswith("@")]
-        return "\n".join(body).rstrip() + "\n"
+        """The scenario's neutral source code from its ``def`` line on, for reports."""
+        lines = inspect.getsource(self.fn).splitlines()
+        start = next((i for i, line in enumerate(lines) if line.lstrip().startswith("def ")), 0)
+        return textwrap.dedent("\n".join(lines[start:])).rstrip() + "\n"
 
     @property
     def location(self) -> str:

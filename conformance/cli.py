@@ -1,0 +1,312 @@
+"""``tapeconf``: the conformance suite's command line (also ``python -m conformance``).
+
+    tapeconf report [--adapter NAME|module:attr ...] [--out DIR]   run the matrix, write the report
+    tapeconf diff OLD.json NEW.json                               the cells that changed
+    tapeconf list [--area AREA]                                   the scenarios
+    tapeconf adapters                                             the adapters and their state
+
+Exit statuses: 0 everything as expected (for ``diff``: nothing changed), 1 some cell is
+unexpected, crashed, timed out or an error (for ``diff``: something changed), 2 a usage or input
+error, reported as one line on stderr. An interrupted report exits 130 and keeps its partial file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from conformance.discovery import UnknownAdapterError
+from conformance.divergences import DivergenceFileError
+from conformance.protocol import AdapterValidationError
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line on stderr with status 2 (as every input error)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"tapeconf: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("tape-conformance")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="tapeconf",
+        description="Conformance of reverse-mode autodiff tape semantics "
+        "(tf.GradientTape is the spec) across frameworks.",
+        epilog="Exit status: 0 as expected, 1 failing cells (diff: changes), "
+        "2 usage or input error.",
+    )
+    parser.add_argument("--version", action="version", version=f"tapeconf {_version()}")
+    verbs = parser.add_subparsers(dest="verb", metavar="COMMAND", parser_class=_Parser)
+    verbs.required = True
+
+    report = verbs.add_parser(
+        "report",
+        help="run every scenario on the adapters and write results.json, REPORT.md, report.html",
+        description="Run every scenario on each adapter, each adapter in its own worker process (a "
+        "crash or hang costs only its cells), and write results.json, REPORT.md and report.html.",
+    )
+    report.add_argument(
+        "--adapter",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="an adapter's entry-point name, or an import path module:attr for an adapter "
+        "that is not registered (repeatable; default: every registered adapter)",
+    )
+    report.add_argument(
+        "--out",
+        type=Path,
+        default=Path("reports"),
+        metavar="DIR",
+        help="the output directory (default: ./reports)",
+    )
+    report.add_argument(
+        "--jobs",
+        type=int,
+        default=2,
+        metavar="N",
+        help="worker processes running at a time (default: 2)",
+    )
+    report.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="cap every scenario's timeout at SECONDS (default: each scenario's timeout_s)",
+    )
+    report.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the cells of an interrupted run in DIR/.partial-results.jsonl, run the rest",
+    )
+    report.add_argument("--quiet", action="store_true", help="no progress output, only errors")
+    report.set_defaults(handler=_report)
+
+    diff = verbs.add_parser(
+        "diff",
+        help="the cells that changed between two results.json files",
+        description="List, as Markdown on stdout, the cells whose verdict or outcome changed "
+        "between two runs. Exit status 0 when nothing changed, 1 when something did, "
+        "2 for unreadable input.",
+    )
+    diff.add_argument("old", type=Path, metavar="OLD.json")
+    diff.add_argument("new", type=Path, metavar="NEW.json")
+    diff.set_defaults(handler=_diff)
+
+    listing = verbs.add_parser(
+        "list",
+        help="the scenarios, with their areas and statements",
+        description="List the scenario catalogue: id, spec entry and statement, by area.",
+    )
+    listing.add_argument("--area", action="append", default=[], help="only this area (repeatable)")
+    listing.add_argument("--json", action="store_true", help="as JSON")
+    listing.set_defaults(handler=_list)
+
+    adapters = verbs.add_parser(
+        "adapters",
+        help="the adapters found, with versions, devices, and whether they can run",
+        description="Load each adapter in a worker process and show its version, devices, "
+        "unsupported features and declared divergences, or why it cannot run.",
+    )
+    adapters.add_argument(
+        "--adapter",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this adapter (a name or module:attr; repeatable)",
+    )
+    adapters.add_argument("--json", action="store_true", help="as JSON")
+    adapters.set_defaults(handler=_adapters)
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(f"tapeconf: error: {' '.join(str(message).split())}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one ``tapeconf`` command and return its exit status."""
+    from conformance.report import ReportOutputError, ResultsFileError
+    from conformance.report.worker import AdapterSpecError
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, --version and usage errors
+        return int(stop.code or 0) if not isinstance(stop.code, str) else EXIT_USAGE
+    try:
+        return args.handler(args)
+    except BrokenPipeError:  # `tapeconf list | head`: the reader left, which is not an error
+        _silence_stdout()
+        return EXIT_OK
+    except (
+        UnknownAdapterError,
+        AdapterSpecError,
+        AdapterValidationError,
+        DivergenceFileError,
+        ReportOutputError,
+        ResultsFileError,
+    ) as error:
+        return _fail(str(error))
+
+
+def _silence_stdout() -> None:
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+# ---- report -----------------------------------------------------------------------------------
+
+
+def _report(args: argparse.Namespace) -> int:
+    from conformance.report import generate_report, resolve_adapter_specs
+    from conformance.report.progress import Progress
+    from conformance.report.results import PARTIAL_NAME
+
+    if args.jobs < 1:
+        return _fail("--jobs must be at least 1")
+    if args.timeout is not None and args.timeout <= 0:
+        return _fail("--timeout must be a positive number of seconds")
+    specs = resolve_adapter_specs(args.adapter)
+    progress = Progress(quiet=args.quiet)
+    try:
+        run = generate_report(
+            specs,
+            args.out,
+            jobs=args.jobs,
+            timeout_cap=args.timeout,
+            resume=args.resume,
+            progress=progress,
+        )
+    except KeyboardInterrupt:
+        progress.close()
+        print(
+            f"tapeconf: interrupted; the finished cells are in {args.out / PARTIAL_NAME} "
+            "(`tapeconf report --resume` runs only the rest)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    progress.close()
+    counts = Counter(r["verdict"] for r in run.document["results"])
+    summary = ", ".join(f"{n} {verdict}" for verdict, n in counts.most_common())
+    if not args.quiet:
+        print(
+            f"tapeconf: {len(run.document['results'])} cells ({summary}) in "
+            f"{run.document['duration_s']:.1f} s",
+            file=sys.stderr,
+        )
+        print(f"tapeconf: wrote {', '.join(str(p) for p in run.paths)}", file=sys.stderr)
+    return EXIT_FAILURES if run.failures else EXIT_OK
+
+
+# ---- diff -------------------------------------------------------------------------------------
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from conformance.report import load_results
+    from conformance.report.diff import diff_results, render_diff
+
+    old, new = load_results(args.old), load_results(args.new)
+    result = diff_results(old, new)
+    sys.stdout.write(render_diff(result, str(args.old), str(args.new)))
+    return EXIT_FAILURES if result.changed else EXIT_OK
+
+
+# ---- list -------------------------------------------------------------------------------------
+
+
+def _list(args: argparse.Namespace) -> int:
+    from conformance.registry import all_scenarios
+
+    scenarios = all_scenarios()
+    areas = list(dict.fromkeys(s.area for s in scenarios))
+    unknown = [a for a in args.area if a not in areas]
+    if unknown:
+        return _fail(f"unknown area {', '.join(map(repr, unknown))}; areas: {', '.join(areas)}")
+    chosen = [s for s in scenarios if not args.area or s.area in args.area]
+    if args.json:
+        rows = [
+            {
+                "id": s.id,
+                "area": s.area,
+                "spec": s.spec,
+                "statement": s.statement,
+                "expectation": s.expect.describe(),
+                "features": list(s.features),
+            }
+            for s in chosen
+        ]
+        print(json.dumps(rows, indent=1))
+        return EXIT_OK
+    width = max((len(s.id) for s in chosen), default=0)
+    spec_width = min(max((len(s.spec) for s in chosen), default=0), 12)
+    for area in dict.fromkeys(s.area for s in chosen):
+        members = [s for s in chosen if s.area == area]
+        print(f"{area} ({len(members)})")
+        for s in members:
+            print(f"  {s.id:<{width}}  {s.spec:<{spec_width}}  {s.statement}")
+    print(f"{len(chosen)} scenarios in {len(dict.fromkeys(s.area for s in chosen))} areas")
+    return EXIT_OK
+
+
+# ---- adapters ---------------------------------------------------------------------------------
+
+
+def _adapters(args: argparse.Namespace) -> int:
+    from conformance.report import resolve_adapter_specs
+    from conformance.report.runner import describe_adapters
+
+    specs = resolve_adapter_specs(args.adapter)
+    blocks = describe_adapters(specs)
+    if args.json:
+        print(json.dumps(blocks, indent=1))
+    else:
+        _print_adapters(blocks)
+    return EXIT_FAILURES if any(b.get("error") for b in blocks) else EXIT_OK
+
+
+def _print_adapters(blocks: list[dict[str, Any]]) -> None:
+    rows = []
+    for block in blocks:
+        if block.get("error"):
+            state = f"broken: {block['error']}"
+        elif not block.get("available"):
+            state = f"not installed: {block.get('reason')}"
+        else:
+            missing = sorted(f for f, why in block["features"].items() if why)
+            state = (
+                f"installed; {block['declared_divergences']} declared divergences; unsupported: "
+                f"{', '.join(missing) or 'none'}"
+            )
+        rows.append(
+            (
+                block["name"],
+                block.get("version") or "-",
+                ", ".join(block.get("devices") or []) or "-",
+                state,
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(3)] if rows else [0, 0, 0]
+    for name, version, devices, state in rows:
+        print(f"{name:<{widths[0]}}  {version:<{widths[1]}}  {devices:<{widths[2]}}  {state}")

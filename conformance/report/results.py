@@ -1,0 +1,222 @@
+"""The results document (``results.json``): building it, writing it safely, reading it back.
+
+``build_results`` assembles the versioned document that the Markdown and HTML writers and
+``tapeconf diff`` read; ``load_results`` reads one back with errors that say what is wrong;
+``write_atomically`` writes several files so that each appears whole or not at all; and
+``PartialLog`` appends records as they arrive so an interrupted run keeps what it finished.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import threading
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from conformance.outcome import Verdict
+from conformance.registry import Scenario
+from conformance.report.records import SCHEMA_VERSION, scenario_record
+
+__all__ = [
+    "PARTIAL_NAME",
+    "PartialLog",
+    "ResultsFileError",
+    "build_results",
+    "count_verdicts",
+    "load_results",
+    "write_atomically",
+]
+
+PARTIAL_NAME = ".partial-results.jsonl"
+VERDICTS = tuple(v.value for v in Verdict)
+
+
+class ResultsFileError(ValueError):
+    """A results file that cannot be used; the one-line message names the file and the problem."""
+
+
+def _tool_version() -> str:
+    try:
+        return metadata.version("tape-conformance")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def count_verdicts(records: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
+    """Per adapter, how many cells got each verdict (every verdict present, zeros included)."""
+    counts: dict[str, Counter[str]] = {}
+    for record in records:
+        counts.setdefault(record["adapter"], Counter())[record["verdict"]] += 1
+    return {name: {v: counter.get(v, 0) for v in VERDICTS} for name, counter in counts.items()}
+
+
+def _sorted_records(
+    records: Iterable[dict[str, Any]],
+    adapters: Sequence[Mapping[str, Any]],
+    scenarios: Sequence[Scenario],
+) -> list[dict[str, Any]]:
+    adapter_rank = {a["name"]: i for i, a in enumerate(adapters)}
+    device_rank = {
+        (a["name"], d): i for a in adapters for i, d in enumerate(a.get("devices") or [])
+    }
+    scenario_rank = {s.id: i for i, s in enumerate(scenarios)}
+    return sorted(
+        records,
+        key=lambda r: (
+            adapter_rank.get(r["adapter"], len(adapter_rank)),
+            r["adapter"],
+            device_rank.get((r["adapter"], r["device"]), -1),
+            str(r["device"]),
+            scenario_rank.get(r["id"], len(scenario_rank)),
+            r["id"],
+        ),
+    )
+
+
+def build_results(
+    *,
+    adapters: Sequence[dict[str, Any]],
+    records: Iterable[dict[str, Any]],
+    scenarios: Sequence[Scenario],
+    environment: dict[str, Any],
+    seconds: float,
+) -> dict[str, Any]:
+    """The results document; see conformance/schema/results.schema.json and docs/reports.md."""
+    ordered = _sorted_records(records, adapters, scenarios)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "generator": {"name": "tapeconf", "version": _tool_version()},
+        "generated_at": environment["date"],
+        "duration_s": round(seconds, 3),
+        "environment": environment,
+        "adapters": list(adapters),
+        "scenarios": [scenario_record(s) for s in scenarios],
+        "results": ordered,
+        "summary": count_verdicts(ordered),
+    }
+
+
+# ---- reading ----------------------------------------------------------------------------------
+
+_RECORD_KEYS = ("id", "area", "adapter", "device", "verdict", "observation")
+
+
+def load_results(path: str | Path) -> dict[str, Any]:
+    """A results document from disk, checked enough for the writers and ``diff`` to trust it."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ResultsFileError(
+            f"cannot read {path}: {getattr(error, 'strerror', None) or error}"
+        ) from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ResultsFileError(f"{path} is not valid JSON: {error}") from None
+    problem = _problem(document)
+    if problem:
+        raise ResultsFileError(f"{path} is not a tapeconf results file: {problem}")
+    return document
+
+
+def _problem(document: Any) -> str | None:
+    if not isinstance(document, dict):
+        return "the top level is not an object"
+    version = document.get("schema_version")
+    if version is None:
+        return "it has no schema_version"
+    if version != SCHEMA_VERSION:
+        return f"schema_version {version!r} is not supported (this tapeconf reads {SCHEMA_VERSION})"
+    for key, kind in (("results", list), ("adapters", list), ("scenarios", list)):
+        if not isinstance(document.get(key), kind):
+            return f"{key!r} is missing or not a {kind.__name__}"
+    for index, record in enumerate(document["results"]):
+        if not isinstance(record, dict) or any(k not in record for k in _RECORD_KEYS):
+            return f"results[{index}] lacks one of {', '.join(_RECORD_KEYS)}"
+        if record["verdict"] not in VERDICTS:
+            return f"results[{index}] has an unknown verdict {record['verdict']!r}"
+    return None
+
+
+# ---- writing ----------------------------------------------------------------------------------
+
+
+def write_atomically(files: Mapping[Path, str]) -> None:
+    """Write every file to a temporary sibling first, then move them all into place.
+
+    A failure while writing leaves none of the new files and removes the temporaries.
+    """
+    temporaries: list[tuple[Path, Path]] = []
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        for target, text in files.items():
+            handle, name = tempfile.mkstemp(prefix=f".tmp-{target.name}-", dir=target.parent)
+            temporaries.append((Path(name), target))
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(text)
+            os.chmod(name, 0o666 & ~umask)  # mkstemp's 0600 would hide the report from others
+        for temporary, target in temporaries:
+            os.replace(temporary, target)
+    finally:
+        for temporary, _ in temporaries:
+            with contextlib.suppress(FileNotFoundError):
+                temporary.unlink()
+
+
+class PartialLog:
+    """``<out>/.partial-results.jsonl``: one JSON line per adapter description and per cell.
+
+    Opened before any work so an unwritable directory fails first; each line is written and
+    flushed whole, so an interrupted run can be resumed from it (``tapeconf report --resume``).
+    """
+
+    def __init__(self, directory: Path, *, append: bool) -> None:
+        self.path = directory / PARTIAL_NAME
+        self._stream = open(self.path, "a" if append else "w", encoding="utf-8")  # noqa: SIM115
+        self._lock = threading.Lock()
+
+    def write(self, kind: str, item: dict[str, Any]) -> None:
+        line = json.dumps({"type": kind, kind: item}, allow_nan=False)
+        with self._lock:
+            self._stream.write(line + "\n")
+            self._stream.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            self._stream.close()
+
+    def remove(self) -> None:
+        self.close()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+    @staticmethod
+    def read(directory: Path) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+        """The cell records and the adapter descriptions (by name) of an earlier, unfinished run.
+
+        A line cut short by the interruption is ignored.
+        """
+        records: list[dict[str, Any]] = []
+        adapters: dict[str, dict[str, Any]] = {}
+        try:
+            lines = (directory / PARTIAL_NAME).read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return records, adapters
+        for line in lines:
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if entry.get("type") == "cell" and isinstance(entry.get("cell"), dict):
+                records.append(entry["cell"])
+            elif entry.get("type") == "adapter" and isinstance(entry.get("adapter"), dict):
+                adapters[entry["adapter"]["name"]] = entry["adapter"]
+        return records, adapters

@@ -1,0 +1,247 @@
+"""The worker process of ``tapeconf report``: runs one adapter's cells, one at a time, on request.
+
+    python -m conformance.report.worker ADAPTER
+
+``ADAPTER`` is an entry-point name (``torch``) or an import path ``module:attr`` naming an adapter
+class or instance that is not registered as an entry point. The protocol is JSON lines: the worker
+first writes ``{"event": "hello", "adapter": {...}, "divergences": {...}}`` (what the adapter is,
+or why it cannot run), then answers every ``{"run": [scenario_id, device]}`` read from stdin with
+``{"event": "cell", "record": {...}}``, and exits when stdin closes. The protocol uses a private
+copy of the original stdout; file descriptor 1 is pointed at stderr so that nothing a framework or
+a scenario prints can corrupt it. The verdict of each cell comes from the same code as the pytest
+plugin's (``conformance.outcome.run_cell``: features, then ``observe`` and ``judge``).
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import importlib
+import importlib.util
+import json
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from importlib.metadata import entry_points
+from typing import IO, Any
+
+from conformance.discovery import ENTRY_POINT_GROUP, UnknownAdapterError, is_import_path, load
+from conformance.divergences import Divergence, load_divergences
+from conformance.outcome import Cell, Verdict, run_cell
+from conformance.protocol import Adapter, AdapterValidationError, validate_adapter
+from conformance.registry import all_scenarios, get
+from conformance.report.records import cell_record, divergence_record
+
+__all__ = [
+    "AdapterSpecError",
+    "check_adapter_specs",
+    "describe_adapter",
+    "entry_point_names",
+    "main",
+]
+
+
+class AdapterSpecError(ValueError):
+    """An ``--adapter`` value that names no adapter; the message says what would work."""
+
+
+def entry_point_names() -> list[str]:
+    """The names of the registered adapters, without loading any of them.
+
+    Loading is the worker's job: an adapter whose package is broken then costs only its own cells
+    (``discovery.discover`` loads every entry point and fails on the first broken one).
+    """
+    return sorted({point.name for point in entry_points(group=ENTRY_POINT_GROUP)})
+
+
+def check_adapter_specs(specs: Sequence[str], known: Sequence[str]) -> None:
+    """Raise ``UnknownAdapterError``/``AdapterSpecError`` for specs that cannot name an adapter.
+
+    Cheap and safe in the parent process: an import path is checked by locating its module, never
+    by importing it (importing is the worker's job, where a crash costs only that adapter).
+    """
+    unknown = [spec for spec in specs if not is_import_path(spec) and spec not in known]
+    if unknown:
+        raise UnknownAdapterError(
+            f"unknown adapter {', '.join(map(repr, unknown))}; known adapters: "
+            f"{', '.join(known) or 'none'} (`tapeconf adapters` says which are installed; "
+            "an adapter that is not registered can be given as module:attr)"
+        )
+    for spec in specs:
+        if is_import_path(spec):
+            _check_import_path(spec, known)
+
+
+def _check_import_path(spec: str, known: Sequence[str]) -> None:
+    module, _, attr = spec.partition(":")
+    if not module or not attr:
+        raise AdapterSpecError(
+            f"--adapter {spec!r}: an import path must look like 'package.module:Class'"
+        )
+    try:
+        found = importlib.util.find_spec(module)
+    except (ImportError, ValueError) as error:
+        found, why = None, f" ({error})"
+    else:
+        why = ""
+    if found is None:
+        raise AdapterSpecError(
+            f"--adapter {spec!r}: no module {module!r} on the Python path{why}; "
+            f"known entry-point adapters: {', '.join(known) or 'none'}"
+        )
+
+
+def _safe(call: Any, default: Any) -> Any:
+    try:
+        return call()
+    except Exception:  # metadata of an unavailable framework is best effort
+        return default
+
+
+def describe_adapter(adapter: Adapter, spec: str) -> tuple[dict[str, Any], dict[str, Divergence]]:
+    """The adapters-block entry for ``adapter`` and its declared divergences.
+
+    Raises ``AdapterValidationError`` or ``DivergenceFileError`` when the adapter is broken.
+    """
+    mappings = _safe(adapter.mappings, [])
+    block: dict[str, Any] = {
+        "name": adapter.name,
+        "spec": spec,
+        "available": False,
+        "reason": None,
+        "error": None,
+        "version": None,
+        "devices": [],
+        "features": {},
+        "mappings": [{"neutral": m.neutral, "native": m.native, "why": m.why} for m in mappings],
+        "divergences_file": None,
+        "declared_divergences": 0,
+    }
+    try:
+        why = adapter.available()
+    except Exception as error:  # a framework whose import fails oddly is still just unavailable
+        why = f"available() raised {type(error).__name__}: {error}"
+    if why is not None:
+        block["reason"] = str(why)
+        return block, {}
+    validate_adapter(adapter, check_namespace=True)
+    path = adapter.divergences_path()
+    divergences = load_divergences(path, [s.id for s in all_scenarios()]) if path else {}
+    block.update(
+        available=True,
+        version=str(adapter.version()),
+        devices=[str(d) for d in adapter.devices()],
+        features={
+            name: (None if why is None else str(why)) for name, why in adapter.features().items()
+        },
+        divergences_file=str(path) if path else None,
+        declared_divergences=len(divergences),
+    )
+    return block, divergences
+
+
+def _hello(spec: str) -> tuple[dict[str, Any], Adapter | None, dict[str, Divergence]]:
+    """The hello message, and the adapter and divergences when cells can run."""
+    try:
+        adapter = load(spec)
+    except (UnknownAdapterError, AdapterValidationError) as error:
+        return {"event": "hello", "adapter": _placeholder(spec, error=str(error))}, None, {}
+    except Exception as error:  # an adapter that fails to import is unavailable, with the reason
+        reason = f"cannot load adapter {spec}: {type(error).__name__}: {error}"
+        return {"event": "hello", "adapter": _placeholder(spec, reason=reason)}, None, {}
+    try:
+        block, divergences = describe_adapter(adapter, spec)
+    except Exception as error:  # a broken adapter or divergence file: every cell is an error
+        block = _placeholder(spec, error=f"{type(error).__name__}: {error}")
+        block["name"] = adapter.name
+        return {"event": "hello", "adapter": block}, None, {}
+    records = {sid: divergence_record(d) for sid, d in divergences.items()}
+    message = {"event": "hello", "adapter": block, "divergences": records}
+    return message, (adapter if block["available"] else None), divergences
+
+
+def _placeholder(
+    spec: str, *, reason: str | None = None, error: str | None = None
+) -> dict[str, Any]:
+    name = spec.rpartition(":")[2] if is_import_path(spec) else spec
+    return {
+        "name": name,
+        "spec": spec,
+        "available": False,
+        "reason": reason,
+        "error": error,
+        "version": None,
+        "devices": [],
+        "features": {},
+        "mappings": [],
+        "divergences_file": None,
+        "declared_divergences": 0,
+    }
+
+
+def cell_for(
+    adapter: Adapter, divergences: dict[str, Divergence], scenario_id: str, device: str
+) -> dict[str, Any]:
+    """The record of one cell, judged exactly as the pytest plugin judges it (``run_cell``)."""
+    scenario = get(scenario_id)
+    divergence = divergences.get(scenario_id)
+    try:
+        cell = run_cell(scenario, adapter, device, divergence)
+    except Exception as error:  # the suite itself failed on this cell: recorded, never passed
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        cell = Cell(
+            scenario_id,
+            adapter.name,
+            device,
+            Verdict.ERROR,
+            f"the suite failed: {type(error).__name__}: {error} "
+            f"(at {where.filename}:{where.lineno})",
+        )
+    return cell_record(scenario, cell, divergence_record(divergence))
+
+
+def _emit(channel: IO[str], message: dict[str, Any]) -> None:
+    channel.write(json.dumps(message, allow_nan=False) + "\n")
+    channel.flush()
+
+
+def serve(spec: str, requests: IO[str], channel: IO[str]) -> None:
+    """Say hello, then run each requested cell until ``requests`` ends."""
+    hello, adapter, divergences = _hello(spec)
+    _emit(channel, hello)
+    if adapter is None:
+        return
+    for line in requests:
+        if not line.strip():
+            continue
+        scenario_id, device = json.loads(line)["run"]
+        record = cell_for(adapter, divergences, scenario_id, device)
+        try:
+            _emit(channel, {"event": "cell", "record": record})
+        except (TypeError, ValueError) as error:  # a value JSON cannot hold: the suite's fault
+            record.update(
+                verdict=Verdict.ERROR.value,
+                observation=None,
+                detail=f"the suite could not encode the observation: {error}",
+            )
+            _emit(channel, {"event": "cell", "record": record})
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 1:
+        print(
+            "usage: python -m conformance.report.worker ADAPTER  (a name or module:attr)",
+            file=sys.stderr,
+        )
+        return 2
+    faulthandler.enable(file=sys.stderr)
+    channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)  # anything printed by a framework or scenario goes to stderr, not the protocol
+    sys.stdout = sys.stderr
+    serve(args[0], sys.stdin, channel)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
