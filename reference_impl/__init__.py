@@ -111,6 +111,7 @@ from reference_impl._ops import (
 from reference_impl._variables import Variable
 
 __version__ = "0.1.0"
+_float32 = float32.as_numpy_dtype
 
 # NumPy warns about inf/nan arithmetic that TensorFlow's kernels do silently (0 * inf in a
 # backward pass, exp overflow): silence it for this package's own kernels only.
@@ -123,6 +124,8 @@ newaxis = None
 
 def constant(value: Any, dtype: Any = None, shape: Any = None, name: str | None = None) -> Tensor:
     """``tf.constant``: a tensor from a Python or NumPy value (float32 for Python floats)."""
+    if type(value) is float and dtype is None and shape is None and state.device == "CPU:0":
+        return Tensor(_float32(value), float32)  # the common case, without NumPy's array machinery
     if isinstance(value, Tensor):
         value = value._value
     array, resolved = to_array(value, dtype)

@@ -225,6 +225,16 @@ class GradientTape:
                 "Argument `target` should be a list or nested structure of Tensors, Variables or "
                 "CompositeTensors to be differentiated, but received None."
             )
+        if (
+            type(target) is Tensor
+            and type(sources) is Tensor
+            and output_gradients is None
+            and unconnected_gradients is UnconnectedGradients.NONE
+            and target._dtype.name != "string"
+        ):  # the common case, one tensor w.r.t. one tensor, without the structure handling
+            (grad,) = backprop(tape, (target,), (sources,), (_ops.ones_like(target),))
+            self._consume()
+            return grad
         flat_targets = [_check_target(t) for t in _nest.flatten(target)]
         flat_sources = [_check_source(s) for s in _nest.flatten(sources)]
         seeds = self._seeds(flat_targets, output_gradients)
