@@ -1,12 +1,12 @@
 """``tapeconf``: the conformance suite's command line (also ``python -m conformance``).
 
-    tapeconf report [--adapter NAME|module:attr ...] [--out DIR]   run the matrix, write the report
-    tapeconf diff OLD.json NEW.json                               the cells that changed
+    tapeconf report [--adapter NAME|module:attr[@PYTHON] ...] [--out DIR]   run the matrix, report
+    tapeconf diff OLD.json NEW.json [--adapter NAME] [--strict]            the cells that changed
     tapeconf list [--area AREA]                                   the scenarios
     tapeconf adapters                                             the adapters and their state
 
-Exit statuses: 0 everything as expected (for ``diff``: nothing changed), 1 some cell is
-unexpected, crashed, timed out or an error (for ``diff``: something changed), 2 a usage or input
+Exit statuses: 0 everything as expected (for ``diff``: no semantic change), 1 some cell is
+unexpected, crashed, timed out or an error (for ``diff``: a semantic change), 2 a usage or input
 error, reported as one line on stderr. An interrupted report exits 130 and keeps its partial file.
 """
 
@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tapeconf",
         description="Conformance of reverse-mode autodiff tape semantics "
         "(tf.GradientTape is the spec) across frameworks.",
-        epilog="Exit status: 0 as expected, 1 failing cells (diff: changes), "
+        epilog="Exit status: 0 as expected, 1 failing cells (diff: semantic changes), "
         "2 usage or input error.",
     )
     parser.add_argument("--version", action="version", version=f"tapeconf {_version()}")
@@ -69,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME",
         help="an adapter's entry-point name, or an import path module:attr for an adapter "
-        "that is not registered (repeatable; default: every registered adapter)",
+        "that is not registered; NAME@PYTHON runs it with that interpreter, in its environment "
+        "(e.g. tensorflow@envs/tf-2.12/bin/python; this project must be installed there) "
+        "(repeatable; default: every registered adapter)",
     )
     report.add_argument(
         "--out",
@@ -103,12 +105,25 @@ def build_parser() -> argparse.ArgumentParser:
     diff = verbs.add_parser(
         "diff",
         help="the cells that changed between two results.json files",
-        description="List, as Markdown on stdout, the cells whose verdict or outcome changed "
-        "between two runs. Exit status 0 when nothing changed, 1 when something did, "
-        "2 for unreadable input.",
+        description="List, as Markdown on stdout, the cells that changed between two runs: "
+        "semantic changes (verdict, returned or raised, values, None-ness, error kind) apart "
+        "from changes of the native error's wording only. Exit status 0 when nothing changed "
+        "semantically, 1 when something did, 2 for unreadable input.",
     )
     diff.add_argument("old", type=Path, metavar="OLD.json")
     diff.add_argument("new", type=Path, metavar="NEW.json")
+    diff.add_argument(
+        "--adapter",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="compare only this adapter's cells (repeatable; default: all)",
+    )
+    diff.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit status 1 also when only native messages or exception types changed",
+    )
     diff.set_defaults(handler=_diff)
 
     listing = verbs.add_parser(
@@ -228,9 +243,17 @@ def _diff(args: argparse.Namespace) -> int:
     from conformance.report.diff import diff_results, render_diff
 
     old, new = load_results(args.old), load_results(args.new)
-    result = diff_results(old, new)
+    present = {a["name"] for document in (old, new) for a in document["adapters"]}
+    missing = [name for name in args.adapter if name not in present]
+    if missing:
+        return _fail(
+            f"--adapter {', '.join(map(repr, missing))} is in neither file; "
+            f"adapters there: {', '.join(sorted(present)) or 'none'}"
+        )
+    result = diff_results(old, new, adapters=args.adapter)
     sys.stdout.write(render_diff(result, str(args.old), str(args.new)))
-    return EXIT_FAILURES if result.changed else EXIT_OK
+    changed = result.changed if args.strict else bool(result.semantic)
+    return EXIT_FAILURES if changed else EXIT_OK
 
 
 # ---- list -------------------------------------------------------------------------------------
@@ -287,6 +310,8 @@ def _adapters(args: argparse.Namespace) -> int:
 
 
 def _print_adapters(blocks: list[dict[str, Any]]) -> None:
+    from conformance.report.markdown_report import adapter_label
+
     rows = []
     for block in blocks:
         if block.get("error"):
@@ -301,7 +326,7 @@ def _print_adapters(blocks: list[dict[str, Any]]) -> None:
             )
         rows.append(
             (
-                block["name"],
+                adapter_label(block),
                 block.get("version") or "-",
                 ", ".join(block.get("devices") or []) or "-",
                 state,

@@ -216,7 +216,7 @@ def test_diff_lists_changed_verdicts_and_outcomes(
     assert status == 1
     assert "2 cells changed" in out
     assert "| `tutorial.watched_constant` | reference/CPU:0 | verdict |" in out
-    assert "| `tutorial.non_persistent_second_gradient` | reference/CPU:0 | outcome |" in out
+    assert "| `tutorial.non_persistent_second_gradient` | reference/CPU:0 | message |" in out
     assert "tutorial.variable`" not in out
     assert f"| reference | {old['adapters'][0]['version']} | 9.9 |" in out
 

@@ -70,8 +70,11 @@ def _(fw):
     spec="L02",
     statement="a persistent tape answers several targets; each call returns a new tensor object",
     expect=returns([108.0, 6.0, False]),
-    oracle=Oracle(lambda fw, x: ((x * x) * (x * x), x * x), at=(3.0,),
-                  pick=lambda d: [d.first[0][0], d.first[1][0]]),
+    oracle=Oracle(
+        lambda fw, x: ((x * x) * (x * x), x * x),
+        at=(3.0,),
+        pick=lambda d: [d.first[0][0], d.first[1][0]],
+    ),
 )
 def _(fw):
     x = fw.constant(3.0)
@@ -148,8 +151,11 @@ def _(fw):
     expect=returns([27.0, 18.0, 6.0]),
     # the second output is d(x^3)/dx written out, so its first and second derivatives are the
     # second and third derivatives of x^3
-    oracle=Oracle(lambda fw, x: (x * x * x, 3.0 * x * x), at=(3.0,),
-                  pick=lambda d: [d.first[0][0], d.first[1][0], d.second[1][0]]),
+    oracle=Oracle(
+        lambda fw, x: (x * x * x, 3.0 * x * x),
+        at=(3.0,),
+        pick=lambda d: [d.first[0][0], d.first[1][0], d.second[1][0]],
+    ),
 )
 def _(fw):
     x = fw.constant(3.0)
@@ -213,8 +219,9 @@ def _(fw):
     spec="L09",
     statement="a consumed non-persistent tape re-entered and re-watched computes new gradients",
     expect=returns([6.0, 27.0]),
-    oracle=Oracle(lambda fw, x: (x * x, x * x * x), at=(3.0,),
-                  pick=lambda d: [d.first[0][0], d.first[1][0]]),
+    oracle=Oracle(
+        lambda fw, x: (x * x, x * x * x), at=(3.0,), pick=lambda d: [d.first[0][0], d.first[1][0]]
+    ),
 )
 def _(fw):
     x = fw.constant(3.0)

@@ -36,8 +36,11 @@ def _(fw):
     statement="recording resumes after the stop_recording() block ends",
     expect=returns([None, 4.0, 8.0]),
     features=["stop_recording", "variables"],
-    oracle=Oracle(lambda fw, x2, x: (x2 * x2, (x * 2.0) * (x * 2.0)), at=(2.0, 1.0),
-                  pick=lambda d: [d.first[0][0], d.first[1][1]]),
+    oracle=Oracle(
+        lambda fw, x2, x: (x2 * x2, (x * 2.0) * (x * 2.0)),
+        at=(2.0, 1.0),
+        pick=lambda d: [d.first[0][0], d.first[1][1]],
+    ),
 )
 def _(fw):
     with fw.GradientTape(persistent=True) as tape:

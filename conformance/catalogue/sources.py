@@ -19,8 +19,11 @@ from conformance.registry import Oracle, scenario
 
 def _linear(*arguments: int) -> Oracle:
     """y = x1 + 2*x2 + 3*x3 at (3.0, 3.1, 3.2), picking dy/dx for the given argument indices."""
-    return Oracle(lambda fw, x1, x2, x3: x1 + 2.0 * x2 + 3.0 * x3, at=(3.0, 3.1, 3.2),
-                  pick=lambda d: [d.first[0][j] for j in arguments])
+    return Oracle(
+        lambda fw, x1, x2, x3: x1 + 2.0 * x2 + 3.0 * x3,
+        at=(3.0, 3.1, 3.2),
+        pick=lambda d: [d.first[0][j] for j in arguments],
+    )
 
 
 def _linear_tape(fw):
@@ -179,8 +182,9 @@ def _(fw):
     statement="a string tensor source just gets None, next to float sources with gradients",
     expect=returns([1.0, 11.0, None]),
     features=["strings"],
-    oracle=Oracle(lambda fw, x, y: x + y + y * y, at=(3.0, 5.0),
-                  pick=lambda d: [d.first[0][0], d.first[0][1]]),
+    oracle=Oracle(
+        lambda fw, x, y: x + y + y * y, at=(3.0, 5.0), pick=lambda d: [d.first[0][0], d.first[0][1]]
+    ),
 )
 def _(fw):
     x, y, s = fw.constant(3.0), fw.constant(5.0), fw.constant("unknown")
@@ -196,8 +200,11 @@ def _(fw):
     statement="Python max() over variables records only the selected one: the others get None",
     expect=returns([None, None, 1.0]),
     features=["variables"],
-    oracle=Oracle(lambda fw, a, b, c: fw.maximum(fw.maximum(a, b), c), at=(2.0, 3.0, 5.0),
-                  pick=lambda d: [d.first[0][2]]),
+    oracle=Oracle(
+        lambda fw, a, b, c: fw.maximum(fw.maximum(a, b), c),
+        at=(2.0, 3.0, 5.0),
+        pick=lambda d: [d.first[0][2]],
+    ),
 )
 def _(fw):
     xs = [fw.Variable(2.0), fw.Variable(3.0), fw.Variable(5.0)]
@@ -228,8 +235,11 @@ def _(fw):
     spec="SRC01 (mental model 4)",
     statement="an intermediate tensor recorded on the tape can be a source, next to the leaf",
     expect=returns([24.0, 12.0]),
-    oracle=Oracle(lambda fw, x, a: ((x * 2.0) * (x * 2.0), a * a), at=(3.0, 6.0),
-                  pick=lambda d: [d.first[0][0], d.first[1][1]]),
+    oracle=Oracle(
+        lambda fw, x, a: ((x * 2.0) * (x * 2.0), a * a),
+        at=(3.0, 6.0),
+        pick=lambda d: [d.first[0][0], d.first[1][1]],
+    ),
 )
 def _(fw):
     x = fw.constant(3.0)
@@ -246,8 +256,9 @@ def _(fw):
     statement="variables and watched tensors mix freely as sources of one call",
     expect=returns([3.0, 2.0]),
     features=["variables"],
-    oracle=Oracle(lambda fw, v, x: v * x, at=(2.0, 3.0),
-                  pick=lambda d: [d.first[0][0], d.first[0][1]]),
+    oracle=Oracle(
+        lambda fw, v, x: v * x, at=(2.0, 3.0), pick=lambda d: [d.first[0][0], d.first[0][1]]
+    ),
 )
 def _(fw):
     v = fw.Variable(2.0)

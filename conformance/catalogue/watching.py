@@ -28,8 +28,9 @@ _square = Oracle(lambda fw, x: x * x, at=(3.0,))
     statement="a trainable variable created inside the tape is watched like one created before it",
     expect=returns([6.0, 4.0]),
     features=["variables"],
-    oracle=Oracle(lambda fw, v, w: v * v + w * w, at=(3.0, 2.0),
-                  pick=lambda d: [d.first[0][0], d.first[0][1]]),
+    oracle=Oracle(
+        lambda fw, v, w: v * v + w * w, at=(3.0, 2.0), pick=lambda d: [d.first[0][0], d.first[0][1]]
+    ),
 )
 def _(fw):
     v = fw.Variable(3.0)
@@ -167,8 +168,11 @@ def _(fw):
     spec="W11",
     statement="watch() flattens nested lists, dicts, tuples; empty and repeated watches are fine",
     expect=returns([6.0, 3.0, 2.0]),
-    oracle=Oracle(lambda fw, x, y, z: x * y * z, at=(1.0, 2.0, 3.0),
-                  pick=lambda d: [d.first[0][0], d.first[0][1], d.first[0][2]]),
+    oracle=Oracle(
+        lambda fw, x, y, z: x * y * z,
+        at=(1.0, 2.0, 3.0),
+        pick=lambda d: [d.first[0][0], d.first[0][1], d.first[0][2]],
+    ),
 )
 def _(fw):
     x, y, z = fw.constant(1.0), fw.constant(2.0), fw.constant(3.0)

@@ -31,6 +31,7 @@ from conformance.report.results import (
     write_atomically,
 )
 from conformance.report.runner import Runner, record_key
+from conformance.report.wire import parse_adapter_spec
 from conformance.report.worker import check_adapter_specs, entry_point_names
 
 __all__ = [
@@ -70,15 +71,27 @@ def default_adapter_specs() -> list[str]:
 
 
 def resolve_adapter_specs(specs: Sequence[str] | None) -> list[str]:
-    """The adapters to run: ``specs`` checked (duplicates dropped), or every registered one.
+    """The adapters to run: ``specs`` checked, or every registered one.
 
-    Raises ``UnknownAdapterError`` / ``AdapterSpecError`` for a name that matches nothing.
-    Nothing is imported here: each adapter is loaded in its own worker.
+    Repeated specs are dropped; an interpreter (``NAME@PYTHON``) is made absolute. Raises
+    ``UnknownAdapterError`` / ``AdapterSpecError`` for a spec that matches nothing, a missing
+    interpreter, or two specs with one adapter name. Nothing is imported here: each adapter is
+    loaded in its own worker.
     """
     if not specs:
         return default_adapter_specs()
-    check_adapter_specs(specs, entry_point_names())
-    return list(dict.fromkeys(specs))
+    return check_adapter_specs(specs, entry_point_names())
+
+
+def _foreign_runtime(
+    specs: Sequence[str], runtimes: dict[str, dict[str, Any]]
+) -> dict[str, Any] | None:
+    """The interpreter that ran every cell, when all adapters ran under one ``NAME@PYTHON``
+    interpreter (then the environment block describes it, not tapeconf's own)."""
+    interpreters = {parse_adapter_spec(spec).python for spec in specs}
+    if len(interpreters) != 1 or None in interpreters:
+        return None
+    return next((runtimes[spec] for spec in specs if spec in runtimes), None)
 
 
 def _prepare_directory(out: Path) -> Path:
@@ -154,7 +167,7 @@ def generate_report(
         adapters=result.adapters,
         records=records,
         scenarios=scenarios,
-        environment=collect_environment(result.adapters),
+        environment=collect_environment(result.adapters, _foreign_runtime(specs, result.runtimes)),
         seconds=seconds,
     )
     paths = write_report_files(document, out)

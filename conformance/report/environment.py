@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-__all__ = ["collect_environment", "cpu_model", "gpu_info"]
+__all__ = ["collect_environment", "cpu_model", "gpu_info", "installed_versions", "python_runtime"]
 
 #: Distributions whose versions a reader of the report may need; absent ones are left out.
 DISTRIBUTIONS = (
@@ -69,7 +69,8 @@ def gpu_info() -> dict[str, Any] | None:
     return {"model": "; ".join(dict.fromkeys(models)), "count": len(models), "driver": driver}
 
 
-def _versions(names: Sequence[str]) -> dict[str, str]:
+def installed_versions(names: Sequence[str] = DISTRIBUTIONS) -> dict[str, str]:
+    """The versions of the distributions ``names`` installed here (absent ones left out)."""
     found = {}
     for name in names:
         try:
@@ -79,13 +80,30 @@ def _versions(names: Sequence[str]) -> dict[str, str]:
     return found
 
 
-def collect_environment(adapters: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The environment block, with each available adapter's framework version."""
-    packages = _versions(DISTRIBUTIONS)
+def python_runtime() -> dict[str, Any]:
+    """This interpreter and its packages: what a worker's hello reports as ``runtime``."""
     return {
         "python": platform.python_version(),
-        "python_implementation": platform.python_implementation(),
-        "python_executable": sys.executable,
+        "implementation": platform.python_implementation(),
+        "executable": sys.executable,
+        "packages": installed_versions(),
+    }
+
+
+def collect_environment(
+    adapters: Sequence[dict[str, Any]], runtime: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The environment block, with each available adapter's framework version.
+
+    ``runtime`` (a worker's ``python_runtime()``) describes the interpreter that ran the cells
+    when that is not this one (``--adapter NAME@PYTHON``); by default it is this one.
+    """
+    runtime = runtime or python_runtime()
+    packages = runtime["packages"]
+    return {
+        "python": runtime["python"],
+        "python_implementation": runtime["implementation"],
+        "python_executable": runtime["executable"],
         "os": platform.platform(),
         "cpu": {"model": cpu_model(), "count": os.cpu_count()},
         "gpu": gpu_info(),

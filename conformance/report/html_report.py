@@ -19,6 +19,8 @@ from collections import Counter
 from html import escape
 from typing import Any
 
+from conformance.report.markdown_report import adapter_label
+
 __all__ = ["VERDICT_COLOURS", "embed_json", "render_html"]
 
 VERDICT_COLOURS = {
@@ -96,7 +98,7 @@ def _header(document: dict[str, Any]) -> str:
             status = "ran"
         missing = sorted(f for f, why in (adapter.get("features") or {}).items() if why)
         rows.append(
-            f"<tr><td>{_e(adapter['name'])}</td><td>{_e(adapter.get('version') or '–')}</td>"
+            f"<tr><td>{_e(adapter_label(adapter))}</td><td>{_e(adapter.get('version') or '–')}</td>"
             f"<td>{_e(', '.join(adapter.get('devices') or []) or '–')}</td><td>{_e(status)}</td>"
             f"<td>{_e(', '.join(missing) or 'none')}</td>"
             f"<td>{adapter.get('declared_divergences', 0)}</td></tr>"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-__all__ = ["VERDICT_MARKS", "render_markdown"]
+__all__ = ["VERDICT_MARKS", "adapter_label", "cell_text", "render_markdown"]
 
 #: How each verdict is shown, in the order the summary lists them.
 VERDICT_MARKS = {
@@ -48,6 +48,13 @@ def cell_text(text: Any, limit: int = MAX_CELL_TEXT) -> str:
     ):
         flat = flat.replace(raw, safe)
     return flat
+
+
+def adapter_label(adapter: dict[str, Any]) -> str:
+    """An adapter's name, with the interpreter it ran under when that was not tapeconf's own
+    (``--adapter NAME@PYTHON``)."""
+    _, at, python = str(adapter.get("spec") or "").partition("@")
+    return f"{adapter['name']} (under {python})" if at else adapter["name"]
 
 
 def _code(text: str) -> str:
@@ -105,7 +112,7 @@ def _header(document: dict[str, Any]) -> str:
             status = "ran"
         missing = sorted(f for f, why in (adapter.get("features") or {}).items() if why)
         lines.append(
-            f"| {cell_text(adapter['name'])} | {cell_text(adapter.get('version') or '–')} | "
+            f"| {cell_text(adapter_label(adapter))} | {cell_text(adapter.get('version') or '–')} | "
             f"{cell_text(', '.join(adapter.get('devices') or []) or '–')} | {status} | "
             f"{cell_text(', '.join(missing) or 'none')} | "
             f"{adapter.get('declared_divergences', 0)} |"

@@ -4,9 +4,15 @@ Every adapter runs in ``python -m conformance.report.worker`` subprocesses, at m
 time. The parent sends one cell at a time and waits at most the scenario's ``timeout_s``: a worker
 that dies (segfault, ``os.abort``) or hangs costs only that cell, recorded as ``crashed`` or
 ``timed_out`` with the reason, and a fresh worker continues with the next scenario. A worker that
-cannot even start makes its adapter's cells ``unavailable`` with the reason. When a slot is free
-and one adapter still has much work left, a second worker for it shares its queue of cells.
+cannot even start makes its adapter's cells ``unavailable`` with the reason. A worker that breaks
+the protocol (``conformance.report.wire``: a line that is not JSON, a message that does not fit)
+costs the cell at hand too, as ``crashed`` with "protocol error: ...", and is replaced; one whose
+hello is broken or speaks another protocol version makes its adapter's cells ``error``. When a slot
+is free and one adapter still has much work left, a second worker for it shares its queue of cells.
 Every record is handed to ``sink`` as soon as it exists (the report appends it to a partial file).
+
+``--adapter NAME@PYTHON`` runs the worker with that interpreter, in that environment: it gets its
+own ``sys.path``, not this process's, and needs this project installed there.
 """
 
 from __future__ import annotations
@@ -22,36 +28,30 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from conformance.outcome import Cell, Verdict
 from conformance.registry import Scenario
 from conformance.report.progress import Progress
 from conformance.report.records import cell_record
+from conformance.report.wire import (
+    ProtocolError,
+    adapter_block_defaults,
+    check_cell,
+    check_hello,
+    check_runtime,
+    decode_line,
+    missing_project_reason,
+    parse_adapter_spec,
+)
 
-__all__ = ["RunResult", "Runner", "WorkerProcess", "describe_adapters"]
+__all__ = ["Hello", "RunResult", "Runner", "WorkerProcess", "describe_adapters", "read_hello"]
 
 CellKey = tuple[str, str, "str | None"]  # (scenario id, adapter name, device)
 
 #: After this many crashed or timed-out cells in a row, an adapter's remaining cells are not run.
 MAX_CONSECUTIVE_FAILURES = 5
-
-
-def _placeholder_block(spec: str) -> dict[str, Any]:
-    """The adapters-block entry of an adapter whose worker could not describe it."""
-    return {
-        "name": spec.rpartition(":")[2],
-        "spec": spec,
-        "available": False,
-        "reason": None,
-        "error": None,
-        "version": None,
-        "devices": [],
-        "features": {},
-        "mappings": [],
-        "divergences_file": None,
-        "declared_divergences": 0,
-    }
 
 
 def record_key(record: dict[str, Any]) -> tuple[str, str, str | None]:
@@ -62,14 +62,19 @@ class WorkerProcess:
     """One worker subprocess: JSON lines in and out, and the tail of its stderr for diagnoses."""
 
     def __init__(self, spec: str) -> None:
+        parsed = parse_adapter_spec(spec)
         env = dict(os.environ)
-        paths = [p for p in sys.path if p]  # what the parent can import, the worker can too
-        if env.get("PYTHONPATH"):
-            paths.append(env["PYTHONPATH"])
-        env["PYTHONPATH"] = os.pathsep.join(paths)
+        if (
+            parsed.python is None
+        ):  # this interpreter: what the parent can import, the worker can too
+            paths = [p for p in sys.path if p]
+            if env.get("PYTHONPATH"):
+                paths.append(env["PYTHONPATH"])
+            env["PYTHONPATH"] = os.pathsep.join(paths)
         self.spec = spec
+        self.python = parsed.python or sys.executable
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "conformance.report.worker", spec],
+            [self.python, "-m", "conformance.report.worker", parsed.target],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -110,7 +115,8 @@ class WorkerProcess:
         return True
 
     def receive(self, timeout: float) -> dict[str, Any] | None:
-        """The next message; ``None`` once the worker exited; ``TimeoutError`` after ``timeout``."""
+        """The next message; ``None`` once the worker exited; ``TimeoutError`` after ``timeout``;
+        ``ProtocolError`` for a line that is not a JSON message object."""
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
@@ -124,10 +130,8 @@ class WorkerProcess:
                 raise TimeoutError(f"no message within {timeout:g} s") from None
             if line is None:
                 return None
-            try:
-                return json.loads(line)
-            except json.JSONDecodeError:
-                self.stderr_tail.append(f"(stray output) {line.rstrip()}")
+            if line.strip():
+                return decode_line(line)
 
     def kill(self) -> None:
         """Kill the worker and anything it started (its own process group)."""
@@ -180,6 +184,12 @@ class WorkerProcess:
         tail = self._stderr_excerpt()
         return f"{how}; stderr: {tail}" if tail else how
 
+    def startup_failure(self) -> str:
+        """Why the worker exited before its hello: this project missing there, or its death."""
+        death = self.death()
+        missing = missing_project_reason(self.python, "\n".join(self.stderr_tail), _project_root())
+        return missing or f"the worker died while loading the adapter ({death})"
+
     def _stderr_excerpt(self, limit: int = 700) -> str:
         lines = list(self.stderr_tail)
         fatal = [i for i, line in enumerate(lines) if line.startswith("Fatal Python error")]
@@ -189,12 +199,55 @@ class WorkerProcess:
         return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _project_root() -> str | None:
+    """This project's checkout (for the install hint), when tapeconf runs from one."""
+    root = Path(__file__).resolve().parents[2]
+    return str(root) if (root / "pyproject.toml").is_file() else None
+
+
+@dataclass
+class Hello:
+    """What a worker's first message said: its adapters-block entry, divergences, and whether it
+    can run cells (``usable``; an unusable worker is already stopped)."""
+
+    block: dict[str, Any]
+    divergences: dict[str, Any] = field(default_factory=dict)
+    usable: bool = False
+    runtime: dict[str, Any] | None = None  # the worker's interpreter and packages, if it said
+
+
+def read_hello(worker: WorkerProcess, timeout: float) -> Hello:
+    """Wait for ``worker``'s hello and check it (``conformance.report.wire.check_hello``).
+
+    A worker that exits first or does not answer in ``timeout`` makes its adapter unavailable,
+    with the reason; a broken hello or another protocol version makes it an ``error``.
+    """
+    placeholder = adapter_block_defaults(worker.spec)
+    try:
+        message = worker.receive(timeout)
+        if message is None:
+            return Hello({**placeholder, "reason": worker.startup_failure()})
+        block, divergences = check_hello(message, worker.spec)
+        runtime = check_runtime(message)
+    except TimeoutError:
+        worker.kill()
+        return Hello({**placeholder, "reason": f"the worker did not start within {timeout:g} s"})
+    except ProtocolError as error:
+        worker.kill()
+        return Hello({**placeholder, "error": f"protocol error: {error}"})
+    if block["available"] and not block["error"]:
+        return Hello(block, divergences, usable=True, runtime=runtime)
+    worker.finish()
+    return Hello(block, divergences, runtime=runtime)
+
+
 @dataclass
 class _Job:
     """One adapter's share of the run: its queue of cells and its workers."""
 
     spec: str
     adapter: dict[str, Any] | None = None  # the worker's hello: the adapters-block entry
+    runtime: dict[str, Any] | None = None  # the worker's hello: its interpreter and packages
     divergences: dict[str, Any] = field(default_factory=dict)
     state: str = "new"  # new -> starting -> running -> done
     pending: deque[tuple[str, str]] = field(default_factory=deque)
@@ -208,7 +261,7 @@ class _Job:
 
     @property
     def name(self) -> str:
-        return self.adapter["name"] if self.adapter else self.spec
+        return self.adapter["name"] if self.adapter else parse_adapter_spec(self.spec).name
 
     def remaining_seconds(self) -> float:
         """Estimated time for the pending cells (0 until a few cells ran)."""
@@ -222,6 +275,7 @@ class RunResult:
     adapters: list[dict[str, Any]]  # the adapters block, in the order asked for
     records: list[dict[str, Any]]  # new records only (resumed ones are the caller's)
     seconds: float
+    runtimes: dict[str, dict[str, Any]] = field(default_factory=dict)  # spec -> worker runtime
 
 
 class Runner:
@@ -269,7 +323,8 @@ class Runner:
             self.stop()
             raise
         adapters = [job.adapter for job in self.jobs if job.adapter is not None]
-        return RunResult(adapters, list(self.records), time.monotonic() - started)
+        runtimes = {job.spec: job.runtime for job in self.jobs if job.runtime is not None}
+        return RunResult(adapters, list(self.records), time.monotonic() - started, runtimes)
 
     def stop(self) -> None:
         """Stop recording and kill every live worker (for an interrupted run)."""
@@ -295,7 +350,7 @@ class Runner:
         """Record every cell ``job`` still owes as an ``error`` with ``why``."""
         with self._condition:
             if job.adapter is None:
-                job.adapter = {**_placeholder_block(job.spec), "error": why}
+                job.adapter = {**adapter_block_defaults(job.spec), "error": why}
                 self.sink("adapter", job.adapter)
                 job.pending.extend((s, None) for s in self.scenarios)
             left = list(job.pending)
@@ -356,17 +411,7 @@ class Runner:
         worker = WorkerProcess(job.spec)
         with self._condition:
             self._live.add(worker)
-        failure = None
-        try:
-            hello = worker.receive(self.startup_timeout)
-        except TimeoutError:
-            worker.kill()
-            hello, failure = None, f"the worker did not start within {self.startup_timeout:g} s"
-        if hello is None and failure is None:
-            failure = f"the worker died while loading the adapter ({worker.death()})"
-        if hello is not None and hello.get("event") != "hello":
-            failure = f"the worker broke the protocol: {str(hello)[:200]}"
-        block = hello.get("adapter") if hello else None
+        hello = read_hello(worker, self.startup_timeout)
         with self._condition:
             stopping = self._stopping
         if stopping:
@@ -374,17 +419,16 @@ class Runner:
             return None
         with self._condition:
             if job.adapter is None:
-                return self._first_hello(
-                    job, worker, block, failure, time.monotonic() - begun, hello
-                )
-            if failure is None and block and block.get("available") and not block.get("error"):
+                return self._first_hello(job, worker, hello, time.monotonic() - begun)
+            if hello.usable:
                 return worker
             self._live.discard(worker)
         worker.kill()
         with self._condition:
             if job.workers > 1:  # another worker is still serving this queue
                 return None
-            why = failure or block.get("error") or block.get("reason") or "it said it cannot run"
+            block = hello.block
+            why = block.get("error") or block.get("reason") or "it said it cannot run"
             left = list(job.pending)
             job.pending.clear()
         for scenario_id, device in left:
@@ -401,25 +445,35 @@ class Runner:
         return None
 
     def _first_hello(
-        self,
-        job: _Job,
-        worker: WorkerProcess,
-        block: dict[str, Any] | None,
-        failure: str | None,
-        seconds: float,
-        hello: dict[str, Any] | None,
+        self, job: _Job, worker: WorkerProcess, hello: Hello, seconds: float
     ) -> WorkerProcess | None:
         """Take the adapter's description from its first worker (lock held)."""
-        if failure is not None or block is None:
-            block = {**_placeholder_block(job.spec), "reason": failure}
+        block, usable = hello.block, hello.usable
+        clash = next(
+            (
+                j
+                for j in self.jobs
+                if j is not job and j.adapter and j.adapter["name"] == block["name"]
+            ),
+            None,
+        )
+        if clash is not None:  # two import paths to one adapter: its cells would collide
+            block = {
+                **adapter_block_defaults(job.spec),
+                "name": job.spec,
+                "error": f"this adapter is called {block['name']!r}, as {clash.spec!r} in the "
+                "same run is; run them in separate reports",
+            }
+            if usable:
+                worker.kill()
+            usable = False
         job.adapter = block
+        job.runtime = hello.runtime
         self.sink("adapter", block)
-        job.divergences = (hello or {}).get("divergences") or {}
+        job.divergences = hello.divergences
         job.startup_seconds = seconds
-        if block.get("error") or not block.get("available"):
+        if not usable:
             self._live.discard(worker)
-            if failure is None:
-                worker.finish()
             verdict = Verdict.ERROR if block.get("error") else Verdict.UNAVAILABLE
             why = block.get("error") or block.get("reason") or "unavailable"
             devices = block.get("devices") or [None]
@@ -443,10 +497,11 @@ class Runner:
         job.state = "running"
         resumed = len(devices) * len(self.scenarios) - len(job.pending)
         note = f", {resumed} resumed" if resumed else ""
+        where = f" under {worker.python}" if parse_adapter_spec(job.spec).python else ""
         self.progress.add_cells(
             job.name,
             len(job.pending),
-            f"{block['version']} on {', '.join(devices)}: {len(job.pending)} cells{note}",
+            f"{block['version']} on {', '.join(devices)}{where}: {len(job.pending)} cells{note}",
         )
         self._condition.notify_all()
         return worker
@@ -465,24 +520,33 @@ class Runner:
                 else min(scenario.timeout_s, self.timeout_cap)
             )
             begun = time.monotonic()
-            message: dict[str, Any] | None = None
-            timed_out = False
+            record: dict[str, Any] | None = None
+            timed_out, broken = False, None
             if worker.send({"run": [scenario_id, device]}):
                 try:
-                    message = worker.receive(timeout)
+                    record = self._answer(job, worker, scenario, device, timeout)
                 except TimeoutError:
                     timed_out = True
                     worker.kill()
+                except ProtocolError as error:
+                    broken = str(error)
+                    worker.kill()
             if self._stopping:
                 return False
-            if message is not None and message.get("event") == "cell":
+            if record is not None:
                 with self._condition:
                     job.cells_run += 1
                     job.cell_seconds += time.monotonic() - begun
                     job.consecutive_failures = 0
-                self._emit(job, message["record"])
+                self._emit(job, record)
                 continue
-            if timed_out:
+            if broken is not None:
+                verdict = Verdict.CRASHED
+                detail = (
+                    f"protocol error: {broken}; the {job.name} worker was killed and a new one "
+                    "ran the next scenarios"
+                )
+            elif timed_out:
                 verdict = Verdict.TIMED_OUT
                 detail = (
                     f"no result within {timeout:g} s (the scenario's timeout); the worker was "
@@ -500,6 +564,27 @@ class Runner:
             return False
         worker.finish()
         return True
+
+    @staticmethod
+    def _answer(
+        job: _Job, worker: WorkerProcess, scenario: Scenario, device: str, timeout: float
+    ) -> dict[str, Any] | None:
+        """The worker's record for one cell; ``None`` when it exited first."""
+        message = worker.receive(timeout)
+        if message is None:
+            return None
+        return check_cell(
+            message,
+            scenario_id=scenario.id,
+            device=device,
+            adapter=job.name,
+            scenario_fields={
+                "area": scenario.area,
+                "statement": scenario.statement,
+                "spec": scenario.spec,
+                "expectation": scenario.expect.describe(),
+            },
+        )
 
     def _after_failure(self, job: _Job, detail: str) -> None:
         with self._condition:
@@ -558,18 +643,10 @@ def describe_adapters(
 
     def describe(spec: str) -> None:
         worker = WorkerProcess(spec)
-        try:
-            hello = worker.receive(timeout)
-        except TimeoutError:
-            hello, why = None, f"the worker did not start within {timeout:g} s"
-            worker.kill()
-        else:
-            why = None if hello else f"the worker died while loading the adapter ({worker.death()})"
-        if hello is not None:
+        hello = read_hello(worker, timeout)
+        if hello.usable:
             worker.finish()
-            blocks[spec] = hello["adapter"]
-            return
-        blocks[spec] = {**_placeholder_block(spec), "reason": why}
+        blocks[spec] = hello.block
 
     pending = deque(specs)
     lock = threading.Lock()

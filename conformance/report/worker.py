@@ -3,13 +3,15 @@
     python -m conformance.report.worker ADAPTER
 
 ``ADAPTER`` is an entry-point name (``torch``) or an import path ``module:attr`` naming an adapter
-class or instance that is not registered as an entry point. The protocol is JSON lines: the worker
-first writes ``{"event": "hello", "adapter": {...}, "divergences": {...}}`` (what the adapter is,
-or why it cannot run), then answers every ``{"run": [scenario_id, device]}`` read from stdin with
-``{"event": "cell", "record": {...}}``, and exits when stdin closes. The protocol uses a private
-copy of the original stdout; file descriptor 1 is pointed at stderr so that nothing a framework or
-a scenario prints can corrupt it. The verdict of each cell comes from the same code as the pytest
-plugin's (``conformance.outcome.run_cell``: features, then ``observe`` and ``judge``).
+class or instance that is not registered as an entry point. The protocol (version 1, see
+docs/worker-protocol.md and ``conformance.report.wire``) is JSON lines: the worker first writes
+``{"event": "hello", "protocol": 1, "adapter": {...}, "divergences": {...}}`` (what the adapter
+is, or why it cannot run), then answers every ``{"run": [scenario_id, device]}`` read from stdin
+with ``{"event": "cell", "record": {...}}``, and exits when stdin closes. The protocol uses a
+private copy of the original stdout; file descriptor 1 is pointed at stderr so that nothing a
+framework or a scenario prints can corrupt it. The verdict of each cell comes from the same code
+as the pytest plugin's (``conformance.outcome.run_cell``: features, then ``observe`` and
+``judge``). The same module runs under another interpreter for ``--adapter NAME@PYTHON``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import importlib
 import importlib.util
 import json
 import os
+import shutil
 import sys
 import traceback
 from collections.abc import Sequence
@@ -30,7 +33,14 @@ from conformance.divergences import Divergence, load_divergences
 from conformance.outcome import Cell, Verdict, run_cell
 from conformance.protocol import Adapter, AdapterValidationError, validate_adapter
 from conformance.registry import all_scenarios, get
+from conformance.report.environment import python_runtime
 from conformance.report.records import cell_record, divergence_record
+from conformance.report.wire import (
+    PROTOCOL_VERSION,
+    AdapterSpec,
+    adapter_block_defaults,
+    parse_adapter_spec,
+)
 
 __all__ = [
     "AdapterSpecError",
@@ -54,22 +64,69 @@ def entry_point_names() -> list[str]:
     return sorted({point.name for point in entry_points(group=ENTRY_POINT_GROUP)})
 
 
-def check_adapter_specs(specs: Sequence[str], known: Sequence[str]) -> None:
-    """Raise ``UnknownAdapterError``/``AdapterSpecError`` for specs that cannot name an adapter.
+def check_adapter_specs(specs: Sequence[str], known: Sequence[str]) -> list[str]:
+    """``specs`` with each interpreter made absolute; ``UnknownAdapterError``/``AdapterSpecError``
+    for specs that cannot name an adapter, or two that name the same one.
 
     Cheap and safe in the parent process: an import path is checked by locating its module, never
-    by importing it (importing is the worker's job, where a crash costs only that adapter).
+    by importing it (importing is the worker's job, where a crash costs only that adapter). What
+    ``NAME@PYTHON`` names is only known in that environment: there only the interpreter is checked.
     """
-    unknown = [spec for spec in specs if not is_import_path(spec) and spec not in known]
+    parsed = [parse_adapter_spec(spec) for spec in dict.fromkeys(specs)]
+    unknown = [
+        s.text
+        for s in parsed
+        if s.python is None and not is_import_path(s.target) and s.target not in known
+    ]
     if unknown:
         raise UnknownAdapterError(
             f"unknown adapter {', '.join(map(repr, unknown))}; known adapters: "
             f"{', '.join(known) or 'none'} (`tapeconf adapters` says which are installed; "
             "an adapter that is not registered can be given as module:attr)"
         )
+    checked = []
+    for spec in parsed:
+        if not spec.target:
+            raise AdapterSpecError(f"--adapter {spec.text!r}: no adapter name before the '@'")
+        if spec.python is not None:
+            checked.append(f"{spec.target}@{_interpreter(spec)}")
+            continue
+        if is_import_path(spec.target):
+            _check_import_path(spec.target, known)
+        checked.append(spec.text)
+    checked = list(dict.fromkeys(checked))  # one interpreter, spelt two ways
+    _reject_duplicate_names(checked)
+    return checked
+
+
+def _interpreter(spec: AdapterSpec) -> str:
+    """The absolute path of ``spec``'s interpreter (a path, or a command on PATH), checked."""
+    python = os.path.expanduser(spec.python or "")
+    if not python:
+        raise AdapterSpecError(f"--adapter {spec.text!r}: no interpreter after the '@'")
+    found = os.path.abspath(python) if os.sep in python else shutil.which(python)
+    if found is None or not os.path.isfile(found):
+        raise AdapterSpecError(
+            f"--adapter {spec.text!r}: no interpreter {spec.python!r} "
+            "(give the path of the environment's python, e.g. envs/tf-2.12/bin/python)"
+        )
+    if not os.access(found, os.X_OK):
+        raise AdapterSpecError(f"--adapter {spec.text!r}: {found} is not executable")
+    return found
+
+
+def _reject_duplicate_names(specs: Sequence[str]) -> None:
+    """Two specs for one adapter name would write their cells to the same place."""
+    by_name: dict[str, list[str]] = {}
     for spec in specs:
-        if is_import_path(spec):
-            _check_import_path(spec, known)
+        by_name.setdefault(parse_adapter_spec(spec).name, []).append(spec)
+    clashes = {name: found for name, found in by_name.items() if len(found) > 1}
+    if clashes:
+        name, found = next(iter(clashes.items()))
+        raise AdapterSpecError(
+            f"--adapter {' and '.join(map(repr, found))} both name the adapter {name!r}, so their "
+            "cells would collide; run them in separate reports (`tapeconf diff` compares those)"
+        )
 
 
 def _check_import_path(spec: str, known: Sequence[str]) -> None:
@@ -144,39 +201,53 @@ def _hello(spec: str) -> tuple[dict[str, Any], Adapter | None, dict[str, Diverge
     """The hello message, and the adapter and divergences when cells can run."""
     try:
         adapter = load(spec)
-    except (UnknownAdapterError, AdapterValidationError) as error:
-        return {"event": "hello", "adapter": _placeholder(spec, error=str(error))}, None, {}
+    except UnknownAdapterError as error:
+        if entry_point_names():
+            return _hello_message(_placeholder(spec, error=str(error))), None, {}
+        reason = (  # another environment (NAME@PYTHON) where this project is not installed
+            f"no tapeconf adapters are registered for {sys.executable}: install this project "
+            f"there with `{sys.executable} -m pip install --no-deps -e {_project_root()}`"
+        )
+        return _hello_message(_placeholder(spec, reason=reason)), None, {}
+    except AdapterValidationError as error:
+        return _hello_message(_placeholder(spec, error=str(error))), None, {}
     except Exception as error:  # an adapter that fails to import is unavailable, with the reason
         reason = f"cannot load adapter {spec}: {type(error).__name__}: {error}"
-        return {"event": "hello", "adapter": _placeholder(spec, reason=reason)}, None, {}
+        return _hello_message(_placeholder(spec, reason=reason)), None, {}
     try:
         block, divergences = describe_adapter(adapter, spec)
     except Exception as error:  # a broken adapter or divergence file: every cell is an error
         block = _placeholder(spec, error=f"{type(error).__name__}: {error}")
         block["name"] = adapter.name
-        return {"event": "hello", "adapter": block}, None, {}
+        return _hello_message(block), None, {}
     records = {sid: divergence_record(d) for sid, d in divergences.items()}
-    message = {"event": "hello", "adapter": block, "divergences": records}
+    message = _hello_message(block, records)
     return message, (adapter if block["available"] else None), divergences
+
+
+def _hello_message(
+    block: dict[str, Any], divergences: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    message: dict[str, Any] = {
+        "event": "hello",
+        "protocol": PROTOCOL_VERSION,
+        "adapter": block,
+        "runtime": python_runtime(),
+    }
+    if divergences is not None:
+        message["divergences"] = divergences
+    return message
+
+
+def _project_root() -> str:
+    """The checkout this module was loaded from (for the install hint)."""
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _placeholder(
     spec: str, *, reason: str | None = None, error: str | None = None
 ) -> dict[str, Any]:
-    name = spec.rpartition(":")[2] if is_import_path(spec) else spec
-    return {
-        "name": name,
-        "spec": spec,
-        "available": False,
-        "reason": reason,
-        "error": error,
-        "version": None,
-        "devices": [],
-        "features": {},
-        "mappings": [],
-        "divergences_file": None,
-        "declared_divergences": 0,
-    }
+    return {**adapter_block_defaults(spec), "reason": reason, "error": error}
 
 
 def cell_for(
