@@ -9,7 +9,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup report test bench lint clean
+.PHONY: setup report test bench lint clean compare-tf212
 
 setup: $(STAMP)
 
@@ -24,6 +24,18 @@ $(STAMP): requirements/lock.txt pyproject.toml examples/tapeconf-autograd/pyproj
 
 report: setup
 	$(BIN)/tapeconf report
+
+# TensorFlow 2.12 in its own environment (it needs numpy<2) against 2.21 in .venv:
+# writes reports/tf-2.12/ and reports/tf-2.12-vs-2.21.md.
+TF212 := envs/tf-2.12
+compare-tf212: setup
+	test -x $(TF212)/bin/python || $(PYTHON) -m venv $(TF212)
+	$(TF212)/bin/pip install --quiet --disable-pip-version-check tensorflow-cpu==2.12.0 2>&1 | $(QUIET_PIP)
+	$(TF212)/bin/pip install --quiet --disable-pip-version-check --no-deps -e . 2>&1 | $(QUIET_PIP)
+	$(BIN)/tapeconf report --adapter tensorflow@$(TF212)/bin/python --out reports/tf-2.12
+	$(BIN)/tapeconf report --adapter tensorflow --out $(TF212)/tf-2.21
+	$(BIN)/tapeconf diff --adapter tensorflow reports/tf-2.12/results.json $(TF212)/tf-2.21/results.json \
+	  > reports/tf-2.12-vs-2.21.md.tmp && mv reports/tf-2.12-vs-2.21.md.tmp reports/tf-2.12-vs-2.21.md
 
 test: setup
 	$(BIN)/pytest

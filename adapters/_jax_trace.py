@@ -10,7 +10,8 @@ order, iteratively); everything outside the sources' cone is a closed-over value
 differentiates that function with ``jax.vjp`` (``jax.jacrev`` for jacobians). The result is itself
 a recorded node whose native function is "the vjp of the replayed sub-graph", so a later gradient
 through it differentiates ``jax.vjp`` itself: nested gradients are nested JAX transformations, with
-no special case.
+no special case. A Jacobian of a small graph made only of ``jnp`` calls is ``jax.jit``-compiled:
+one XLA program instead of one compile per batched primitive, which is most of its eager cost.
 
     >>> x = constant(3.0)
     >>> dx = GradientTape().gradient(x * x, x)
@@ -368,6 +369,9 @@ class SubGraph:
         order = self._topological_order()
         self.cone = tuple(node for node in order if self._live[id(node)])
         self.boundary = self._boundary()
+        #: Whether replaying runs the user's Python code (a custom gradient's function), which
+        #: must see concrete values as it would in TensorFlow: such a graph is never jit-compiled.
+        self.runs_user_code = any(getattr(n.primitive, "runs_user_code", False) for n in self.cone)
 
     def _may_depend(self, item: Any) -> bool:
         return (
@@ -469,6 +473,40 @@ def _resolve(item: Any) -> Any:
     return item
 
 
+def _describe_position(structure: Any, index: int) -> str:
+    return "" if not isinstance(structure, (list, tuple, dict)) else f" (leaf {index})"
+
+
+def _resolve_targets(target: Any, call: str) -> list[TracedArray]:
+    """The target's leaves as recorded tensors; a leaf that is not a tensor raises a TypeError.
+
+    JAX differentiates the array outputs of a function of the sources. ``None``, a Python number
+    or a NumPy array is no output of that function: ``jax.vjp`` would silently answer zeros for it
+    (``jax.grad`` rejects only ``None``), so the adapter refuses it with an actionable message.
+    """
+    leaves = [item.handle if isinstance(item, Variable) else item for item in flatten(target)]
+    for index, leaf in enumerate(leaves):
+        if not isinstance(leaf, TracedArray):
+            raise TypeError(
+                f"GradientTape.{call}: the target{_describe_position(target, index)} is a "
+                f"{type(leaf).__name__}, not a tensor computed by fw ops; JAX differentiates the "
+                "array outputs of a function of the sources, so pass a tensor (a constant "
+                "target has zero gradient)"
+            )
+    return leaves
+
+
+def _one_tensor(item: Any, role: str) -> TracedArray:
+    """batch_jacobian's target or source: exactly one tensor (a Variable stands for its leaf)."""
+    item = item.handle if isinstance(item, Variable) else item
+    if not isinstance(item, TracedArray):
+        raise TypeError(
+            f"GradientTape.batch_jacobian: the {role} is a {type(item).__name__}, not one tensor; "
+            "jax.vmap(jax.jacrev(f)) maps over the rows of one array, so pass a single tensor"
+        )
+    return item
+
+
 def _check_inputs_like_jax_grad(values: Sequence[Any]) -> None:
     """Apply ``jax.grad``'s input check: integer and boolean sources raise JAX's own TypeError.
 
@@ -483,26 +521,72 @@ def _check_inputs_like_jax_grad(values: Sequence[Any]) -> None:
             jax.grad(jnp.sum)(value)
 
 
+def _check_targets_like_jax_grad(values: Sequence[Any]) -> None:
+    """Apply ``jax.grad``'s output check: integer and boolean targets raise JAX's own TypeError.
+
+    Seeded with ones, ``jax.vjp`` answers zeros for an integer or bool output; ``jax.grad`` (what a
+    JAX user writes for ``tape.gradient``) and ``jax.jacrev`` (the adapter's ``jacobian``) refuse
+    it. Several targets are summed as in ``jax.grad(lambda s: y1(s) + y2(s))``, so one floating
+    target among them is enough. The check runs by calling ``jax.grad``, which raises at once.
+    """
+    if not values or any(jnp.issubdtype(jnp.result_type(v), jnp.inexact) for v in values):
+        return
+    single_scalar = len(values) == 1 and jnp.ndim(values[0]) == 0
+    total = values[0] if single_scalar else sum(jnp.sum(v) for v in values)
+    jax.grad(lambda _: total)(jnp.float32(0.0))
+
+
 def _record_transform(
     transform: Callable[..., tuple[Any, ...]],
     graph: SubGraph,
     slots: Sequence[Any],
     extras: Sequence[Any],
+    jit: bool = False,
 ) -> tuple[Any, ...]:
     """Record ``transform`` of the replayed ``graph`` as one node; return its output wrappers.
 
     The node's inputs are the source slots, the boundary wrappers and ``extras`` (cotangents), so a
     later gradient through it differentiates the transformation itself (nested JAX transforms).
+    With ``jit`` (see ``_worth_jitting``) the transformation is compiled as one XLA program.
     """
     n_sources, n_boundary = len(slots), len(graph.boundary)
+    inputs = (*slots, *graph.boundary, *extras)
 
-    def primitive(*values: Any) -> tuple[Any, ...]:
+    def transformed(*values: Any) -> tuple[Any, ...]:
         sources = values[:n_sources]
         boundary = values[n_sources : n_sources + n_boundary]
         return transform(graph.replay, sources, boundary, values[n_sources + n_boundary :])
 
+    compiled = transformed
+    if jit and _worth_jitting(graph, inputs):
+        compiled = jax.jit(transformed)
+
+    def primitive(*values: Any) -> tuple[Any, ...]:
+        return compiled(*values)
+
     primitive.__name__ = transform.__name__
-    return record(primitive, (*slots, *graph.boundary, *extras), multiple_outputs=True)
+    primitive.runs_user_code = graph.runs_user_code  # type: ignore[attr-defined]
+    return record(primitive, inputs, multiple_outputs=True)
+
+
+#: Above this many replayed nodes, compiling one program costs more than the eager primitives.
+_JIT_MAX_NODES = 64
+
+
+def _worth_jitting(graph: SubGraph, inputs: Sequence[Any]) -> bool:
+    """Whether a Jacobian transformation of ``graph`` should run as one ``jax.jit`` program.
+
+    ``jax.jacrev`` and ``jax.vmap`` run every primitive batched, and eager JAX compiles each
+    batched primitive on first use (tens of milliseconds apiece on CPU): for a small graph one XLA
+    program is cheaper. A long graph compiles slowly as a whole and repeats primitives whose eager
+    executables are cached, so it stays eager; so does a graph with a custom gradient, whose
+    functions must see concrete values as in TensorFlow, and any input ``jax.jit`` would read
+    differently from ``jax.vjp`` (``None``, strings).
+    """
+    if graph.runs_user_code or len(graph.cone) > _JIT_MAX_NODES:
+        return False
+    plain = (jax.Array, np.ndarray, np.generic, int, float, complex)
+    return all(isinstance(_value_of(item), plain) for item in inputs)
 
 
 def _vjp(
@@ -611,7 +695,7 @@ class GradientTape:
         unconnected_gradients: Any = UnconnectedGradients.NONE,
     ) -> Any:
         """``jax.vjp`` of the replayed ``sources -> target`` function, packed like ``sources``."""
-        targets = [_resolve(t) for t in flatten(target)]
+        targets = _resolve_targets(target, "gradient")
         flat_sources = [_resolve(s) for s in flatten(sources)]
         if not flat_sources:
             return pack_sequence_as(sources, [])
@@ -619,6 +703,7 @@ class GradientTape:
         _check_inputs_like_jax_grad([_value_of(s) for s in slots])
         graph = SubGraph(targets, slots)
         if output_gradients is None:
+            _check_targets_like_jax_grad([t.value for t in targets])
             grads = _record_transform(_vjp, graph, slots, ())
         else:
             cotangents = [_resolve(g) for g in flatten(output_gradients)]
@@ -634,13 +719,13 @@ class GradientTape:
         experimental_use_pfor: bool = True,
     ) -> Any:
         """``jax.jacrev`` of the replayed function: one jacobian per source (per target leaf)."""
-        targets = [_resolve(t) for t in flatten(target)]
+        targets = _resolve_targets(target, "jacobian")
         flat_sources = [_resolve(s) for s in flatten(sources)]
         if not flat_sources:
             return pack_sequence_as(sources, [])
         slots, positions = _unique_sources(flat_sources)
         graph = SubGraph(targets, slots)
-        jacobians = _record_transform(_jacrev, graph, slots, ())
+        jacobians = _record_transform(_jacrev, graph, slots, (), jit=True)
         per_source = [pack_sequence_as(target, list(jacobians[p :: len(slots)])) for p in positions]
         return pack_sequence_as(sources, per_source)
 
@@ -653,13 +738,13 @@ class GradientTape:
         experimental_use_pfor: bool = True,
     ) -> Any:
         """``jax.vmap(jax.jacrev(...))`` over examples: true per-example jacobians."""
-        target, source = _resolve(target), _resolve(source)
+        target, source = _one_tensor(target, "target"), _one_tensor(source, "source")
         target_value = _value_of(target)
         # A rank-0 target has no rows: handing it to vmap as the row index makes vmap say so.
         batch_index = jnp.arange(target_value.shape[0]) if jnp.ndim(target_value) else target_value
         graph = SubGraph([target], [source])
         transform = _batch_jacobian_transform(batch_index)
-        (jacobian,) = _record_transform(transform, graph, [source], ())
+        (jacobian,) = _record_transform(transform, graph, [source], (), jit=True)
         return jacobian
 
     def stop_recording(self) -> Any:
@@ -726,6 +811,7 @@ def custom_gradient(f: Callable[..., Any]) -> Callable[..., Any]:
         primitive = jax.custom_vjp(forward)
         primitive.defvjp(fwd, bwd)
         primitive.__name__ = f"custom_vjp({getattr(f, '__name__', 'f')})"
+        primitive.runs_user_code = True  # its replay calls f and grad_fn: never jit-compiled
         wrappers = record(primitive, inputs, multiple_outputs=True)
         return pack_sequence_as(structure[0], list(wrappers))
 

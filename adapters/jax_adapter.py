@@ -205,7 +205,7 @@ _DECISIONS: tuple[Mapping_, ...] = (
     ),
     Mapping_(
         "tape.watch(x)",
-        "no-op",
+        "no-op (its argument is not checked)",
         "the differentiated arguments are the sources given to gradient, watched or not",
     ),
     Mapping_(
@@ -232,6 +232,25 @@ _DECISIONS: tuple[Mapping_, ...] = (
         "tape.gradient, so its check is the idiomatic answer",
     ),
     Mapping_(
+        "gradient of an integer or bool target (no output_gradients)",
+        "jax.grad's output check (its TypeError)",
+        "jax.vjp seeded with ones would answer zeros; jax.grad refuses such outputs, as "
+        "jax.jacrev (jacobian) does; several targets are summed first, so one floating "
+        "target among them is enough",
+    ),
+    Mapping_(
+        "a target that is not a tensor (None, Python number, NumPy array)",
+        "TypeError raised by the adapter",
+        "JAX differentiates the array outputs of a function of the sources: jax.vjp would "
+        "silently answer zeros for a constant (jax.grad rejects only None)",
+    ),
+    Mapping_(
+        "a None or Python number source",
+        "a jax.vjp argument like any other",
+        "None is an empty pytree, so its gradient is None; a Python float is a weakly typed "
+        "scalar, so an unused one gets 0.0",
+    ),
+    Mapping_(
         "a source given twice",
         "one jax.vjp argument, its gradient returned at both places",
         "a JAX function takes each parameter once",
@@ -239,7 +258,9 @@ _DECISIONS: tuple[Mapping_, ...] = (
     Mapping_(
         "a source computed from another source",
         "the replay cuts the recording at the source",
-        "f takes the source as an argument, so paths into it from earlier values are not replayed",
+        "f takes every source as its own argument, so paths into a source from earlier values "
+        "are not replayed: with sources [x, a] and a = 2x, x's gradient counts only the paths "
+        "that avoid a (jax.vjp of f(x, a)), where TensorFlow also counts the path through a",
     ),
     Mapping_(
         "nested tapes / gradient of a gradient",
@@ -257,7 +278,15 @@ _DECISIONS: tuple[Mapping_, ...] = (
         "tape.batch_jacobian(target, source)",
         "jax.vmap(jax.jacrev(per_example))(source, arange(target rows))",
         "per_example(row, b) puts row into source row b (jnp.where), reads target row b: true "
-        "per-example jacobians even when rows interact",
+        "per-example jacobians even when rows interact; target and source must each be one "
+        "tensor (a TypeError otherwise), as vmap maps over one array",
+    ),
+    Mapping_(
+        "running jacobian, batch_jacobian",
+        "jax.jit of the transformation for a graph of at most 64 jnp nodes",
+        "jacrev and vmap run every primitive batched, and eager JAX compiles each on first use "
+        "(tens of milliseconds on CPU); gradient stays an eager jax.vjp (cheap when repeated), "
+        "and a graph with a custom gradient stays eager so grad_fn sees concrete values",
     ),
     Mapping_(
         "stop_recording(), reset(), watched_variables()",
@@ -367,6 +396,14 @@ def _stack(*arrays: Any, axis: int) -> Any:
     return jnp.stack(arrays, axis=axis)
 
 
+def _astype(x: Any, *, dtype: Any) -> Any:
+    """``jnp.astype`` with the dtype as a keyword (a node's static arguments are keywords, and
+    ``jnp.astype`` takes ``dtype`` positionally only)."""
+    import jax.numpy as jnp
+
+    return jnp.astype(x, dtype)
+
+
 def _tensor_op(native: Callable[..., Any]) -> Callable[..., Any]:
     from adapters._jax_trace import record
 
@@ -391,7 +428,7 @@ def _shaped_ops() -> dict[str, Callable[..., Any]]:
         return reduce
 
     return {
-        "cast": lambda x, dtype: record(jnp.astype, (x,), {"dtype": dtype}),
+        "cast": lambda x, dtype: record(_astype, (x,), {"dtype": dtype}),
         "softmax": lambda x, axis=-1: record(jax.nn.softmax, (x,), {"axis": axis}),
         "reduce_sum": reduction(jnp.sum),
         "reduce_mean": reduction(jnp.mean),

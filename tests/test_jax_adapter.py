@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import warnings
@@ -263,6 +264,153 @@ def test_integer_source_raises_jax_grads_type_error(fw: Any, make: str) -> None:
     assert str(caught.value) == str(native.value)
     assert "grad requires real- or complex-valued inputs" in str(caught.value)
     assert ADAPTER.classify_error(caught.value) is ErrorKind.DTYPE_NOT_DIFFERENTIABLE
+
+
+def test_integer_and_bool_targets_raise_jax_grads_output_error(fw: Any) -> None:
+    """An int or bool target fails jax.grad's output check; one float target among several is enough."""
+    x = fw.constant(3.7)
+    with fw.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        as_int = fw.cast(x, fw.int32) * 5
+        above = x > 1.0
+        floating = x * x
+    for target, native_output in ((as_int, jnp.int32(15)), (above, jnp.bool_(True))):
+        with pytest.raises(TypeError) as caught:
+            tape.gradient(target, x)
+        with pytest.raises(TypeError) as native:
+            jax.grad(lambda _, out=native_output: out)(3.7)
+        assert str(caught.value) == str(native.value)
+        assert ADAPTER.classify_error(caught.value) is ErrorKind.DTYPE_NOT_DIFFERENTIABLE
+    by_hand = jax.grad(lambda u: u * u + (u.astype(jnp.int32) * 5).astype(jnp.float32))(3.7)
+    assert close(tape.gradient([floating, as_int], x), float(by_hand)) and close(by_hand, 7.4)
+
+
+@pytest.mark.parametrize("target", ["None", "float", "ndarray", "list with None"])
+def test_non_tensor_targets_raise_a_type_error(fw: Any, target: str) -> None:
+    """None, Python numbers and NumPy arrays are no output of the replayed function: TypeError.
+
+    jax.vjp would answer zeros for them (jax.grad too, but for None), which hides the mistake.
+    """
+    x = fw.constant(3.0)
+    with fw.GradientTape() as tape:
+        y = x * x
+    given = {
+        "None": None,
+        "float": 3.0,
+        "ndarray": np.ones((), np.float32),
+        "list with None": [y, None],
+    }
+    for call in (tape.gradient, tape.jacobian):
+        with pytest.raises(TypeError, match="not a tensor computed by fw ops") as caught:
+            call(given[target], x)
+        assert ADAPTER.classify_error(caught.value) is ErrorKind.INVALID_ARGUMENT
+    assert float(jax.vjp(lambda u: 3.0, 3.0)[1](1.0)[0]) == 0.0  # what the check prevents
+
+
+def test_batch_jacobian_needs_one_tensor_source(fw: Any) -> None:
+    """A list source is refused with a TypeError instead of being stacked into a new constant."""
+    x = fw.constant(np.ones((2, 3), np.float32))
+    with fw.GradientTape() as tape:
+        y = x * 2.0
+    with pytest.raises(TypeError, match="the source is a list, not one tensor") as caught:
+        tape.batch_jacobian(y, [x])
+    assert ADAPTER.classify_error(caught.value) is ErrorKind.INVALID_ARGUMENT
+
+
+def test_cast_is_jnp_astype(fw: Any) -> None:
+    """cast → jnp.astype: the dtype changes, float casts carry gradients, int casts cut the path."""
+    x, h = fw.constant(3.7), fw.constant(2.0, fw.float16)
+    with fw.GradientTape() as tape:
+        as_int = fw.cast(x, fw.int32)
+        mixed = x * fw.cast(as_int, fw.float32)
+        squared = fw.cast(h, fw.float32) ** 2
+    assert (ADAPTER.dtype_name(as_int), values(as_int)) == ("int32", 3)
+    by_hand = jax.grad(lambda u: u * u.astype(jnp.int32).astype(jnp.float32))(3.7)
+    assert values(tape.gradient(mixed, x)) == float(by_hand) == 3.0
+    half = tape.gradient(squared, h)
+    assert (ADAPTER.dtype_name(half), values(half)) == ("float16", 4.0)
+
+
+def test_intermediate_source_is_its_own_argument(fw: Any) -> None:
+    """Sources [x, a] with a = 2x are jax.vjp of f(x, a): x keeps only the paths avoiding a."""
+    x = fw.constant(3.0)
+    with fw.GradientTape() as tape:
+        a = x * 2.0
+        y = a * a + x * 5.0
+    _, pullback = jax.vjp(lambda u, b: b * b + u * 5.0, 3.0, 6.0)
+    by_hand = [float(g) for g in pullback(1.0)]
+    assert values(tape.gradient(y, [x, a])) == by_hand == [5.0, 12.0]
+    assert values(tape.gradient(y, x)) == float(jax.grad(lambda u: (u * 2.0) ** 2 + u * 5.0)(3.0))
+
+
+def test_small_jacobians_are_jit_compiled_custom_gradients_stay_eager(fw: Any, caplog: Any) -> None:
+    """A jacobian of jnp ops is one XLA program; gradients and custom gradients stay eager."""
+    point = [0.5, 1.5, 2.5, 3.5, 4.5]  # a shape no other test uses
+    x = fw.constant(point)
+
+    @fw.custom_gradient
+    def doubled(u: Any) -> Any:
+        return u * 1.0, lambda dy: dy * 2.0
+
+    @fw.custom_gradient
+    def concrete(u: Any) -> Any:
+        return u * 1.0, lambda dy: dy * float(fw.reduce_sum(dy))  # float() needs a concrete dy
+
+    with fw.GradientTape() as tape:
+        plain = fw.sin(x) * x
+        custom = doubled(x)
+        eager = fw.reduce_sum(concrete(x))
+    with caplog.at_level(logging.WARNING), jax.log_compiles(True):
+        plain_jacobian = tape.jacobian(plain, x)
+        plain_gradient = tape.gradient(plain, x)
+        custom_jacobian = tape.jacobian(custom, x)
+        eager_gradient = tape.gradient(eager, x)
+    compiled = [m for m in (r.getMessage() for r in caplog.records) if m.startswith("Compiling")]
+    assert sum(m.startswith("Compiling jit(transformed)") for m in compiled) == 1  # plain only
+    by_hand = jax.jacrev(lambda u: jnp.sin(u) * u)(jnp.array(point))
+    assert close(plain_jacobian, np.asarray(by_hand).tolist())
+    assert close(plain_gradient, np.asarray(by_hand).sum(axis=0).tolist())
+    assert values(custom_jacobian) == (2.0 * np.eye(5)).tolist()
+    assert values(eager_gradient) == [5.0] * 5
+
+
+# ---- JAX's own behaviour behind declared divergences -------------------------------------------
+
+
+JAX_IDIOMS: dict[str, tuple[Any, Any, list[float], list[float]]] = {
+    # name: (neutral program on fw, the same in plain JAX, the point, JAX's gradient there)
+    "abs at 0 has derivative 1": (
+        lambda fw, x: fw.reduce_sum(fw.abs(x)),
+        lambda u: jnp.sum(jnp.abs(u)),
+        [-1.0, 0.0, 1.0],
+        [-1.0, 1.0, 1.0],
+    ),
+    "maximum splits ties": (
+        lambda fw, x: fw.reduce_sum(fw.maximum(x, fw.constant([0.0, 1.0, 1.0]))),
+        lambda u: jnp.sum(jnp.maximum(u, jnp.array([0.0, 1.0, 1.0]))),
+        [-1.0, 1.0, 2.0],
+        [0.0, 0.5, 1.0],
+    ),
+    "where over sqrt gives NaN": (
+        lambda fw, x: fw.reduce_sum(fw.where(x > 0, fw.sqrt(x), fw.zeros_like(x))),
+        lambda u: jnp.sum(jnp.where(u > 0, jnp.sqrt(u), jnp.zeros_like(u))),
+        [0.0, 4.0, 1.0],
+        [float("nan"), 0.25, 0.5],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(JAX_IDIOMS))
+def test_divergent_values_are_jaxs_own(fw: Any, name: str) -> None:
+    """The values the divergence file declares are what the same program gives in plain JAX."""
+    neutral, plain, point, expected = JAX_IDIOMS[name]
+    x = fw.constant(point)
+    with fw.GradientTape() as tape:
+        y = neutral(fw, x)
+    got = np.asarray(ADAPTER.to_numpy(tape.gradient(y, x)))
+    native = np.asarray(jax.grad(plain)(jnp.array(point)))
+    assert np.array_equal(got, native, equal_nan=True)
+    assert np.array_equal(got, np.array(expected, np.float32), equal_nan=True)
 
 
 # ---- the rest of the tape API ----------------------------------------------------------------
