@@ -6,6 +6,10 @@ PYTHON ?= python3
 # pip notes every local index a package is missing from ("Location ... is ignored"): noise.
 QUIET_PIP = { grep -v "is ignored" || true; }
 VENV   := .venv
+# JAX compiles every primitive for every new shape (30-80 ms each); keep the compiled programs.
+export JAX_COMPILATION_CACHE_DIR := $(CURDIR)/$(VENV)/jax-cache
+export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS := 0
+export JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES := -1
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 

@@ -161,12 +161,28 @@ class ExpectationSyntaxError(ValueError):
     """A JSON expectation that does not follow the language; the message says what is valid."""
 
 
+def _complex_strings(data: Any) -> Any:
+    """Nested value data with complex numbers written as strings ("(2+4j)") turned into complex."""
+    if isinstance(data, list):
+        return [_complex_strings(item) for item in data]
+    if isinstance(data, str):
+        try:
+            return complex(data)
+        except ValueError:
+            raise ExpectationSyntaxError(
+                f"cannot read {data!r} inside a value as a number: write complex numbers like \"(2+4j)\""
+            ) from None
+    return data
+
+
 def from_json(data: Any) -> Any:
     """Turn a decoded JSON tree into an expected tree.
 
     ``null`` → None; numbers, strings, booleans → themselves; lists → lists; ``{"value": x,
     "dtype": "float32"}`` → ``value(x, dtype)``; ``{"any": true}`` → ``ANY``; ``{"dict": {...}}``
-    → a dict of trees.
+    → a dict of trees. JSON has no complex numbers or NaN in the standard: inside ``value``, a
+    complex number is written as a string in Python's form (``"(2+4j)"``), and NaN / infinities
+    as the bare ``NaN`` / ``Infinity`` that Python's JSON reads.
     """
     if data is None or isinstance(data, (bool, int, float, str)):
         return data
@@ -174,7 +190,7 @@ def from_json(data: Any) -> Any:
         return [from_json(item) for item in data]
     if isinstance(data, dict):
         if set(data) <= {"value", "dtype"} and "value" in data:
-            return Value(data["value"], data.get("dtype", "float32"))
+            return Value(_complex_strings(data["value"]), data.get("dtype", "float32"))
         if data == {"any": True}:
             return ANY
         if set(data) == {"dict"} and isinstance(data["dict"], dict):

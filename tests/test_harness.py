@@ -257,3 +257,16 @@ def test_plugin_runs_the_matrix_and_names_versions(pytester):
     verbose.stdout.fnmatch_lines(
         ["tapeconf: * scenarios", "  reference 0.1.0 on CPU:0 (0 declared divergences)"]
     )
+
+
+def test_complex_and_nan_values_in_json_expectations():
+    """Divergence files write complex numbers as "(2+4j)" and NaN as bare NaN inside a value."""
+    import json
+
+    from conformance.expect import ExpectationSyntaxError, from_json
+
+    tree = from_json(json.loads('{"value": ["(2+4j)", NaN], "dtype": "complex64"}'))
+    assert match_tree(leaf([2 + 4j, complex("nan")], "complex64"), tree) is None
+    assert match_tree(leaf([2 - 4j, complex("nan")], "complex64"), tree) is not None
+    with pytest.raises(ExpectationSyntaxError, match=r"write complex numbers like"):
+        from_json({"value": "two"})
