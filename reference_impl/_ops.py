@@ -133,6 +133,8 @@ _HOST_TYPES = frozenset({np.ndarray, *(np.dtype(c).type for c in "efdgFDGbhilqBH
 
 
 def _binary(primitive: Primitive, x: Any, y: Any) -> Tensor:
+    if type(y) is float and type(x) is Tensor and x._dtype.is_floating:
+        y = _like(y, x)  # ``y * 1.01``: the most common mixed operand, converted once and cached
     if (
         type(x) is not Tensor
         or type(y) is not Tensor
@@ -247,8 +249,24 @@ defvjp(_exp, lambda g, ans, x: g * conj(ans))
 defvjp(_log, lambda g, ans, x: g * reciprocal(conj(x)))
 defvjp(_sin, lambda g, ans, x: g * conj(cos(x)))
 defvjp(_cos, lambda g, ans, x: negative(g) * conj(sin(x)))
-defvjp(_tanh, lambda g, ans, x: g * conj(1.0 - ans * ans))
-defvjp(_sigmoid, lambda g, ans, x: g * conj(ans * (1.0 - ans)))
+# tanh and sigmoid backward passes are single fused ops, as TensorFlow's TanhGrad/SigmoidGrad:
+# one op per backward step instead of three, and each has its own VJP for higher orders.
+_tanh_grad = Primitive("tanh_grad", lambda y, dy: dy * _ns(y).conj(1 - y * y), tf_name="TanhGrad")
+_sigmoid_grad = Primitive(
+    "sigmoid_grad", lambda y, dy: dy * _ns(y).conj(y * (1 - y)), tf_name="SigmoidGrad"
+)
+defvjp(
+    _tanh_grad,
+    lambda g, ans, y, dy: g * conj(-2.0 * dy * y),
+    lambda g, ans, y, dy: call(_tanh_grad, (y, g), dtype=g._dtype),
+)
+defvjp(
+    _sigmoid_grad,
+    lambda g, ans, y, dy: g * conj(dy * (1.0 - 2.0 * y)),
+    lambda g, ans, y, dy: call(_sigmoid_grad, (y, g), dtype=g._dtype),
+)
+defvjp(_tanh, lambda g, ans, x: call(_tanh_grad, (ans, g), dtype=g._dtype))
+defvjp(_sigmoid, lambda g, ans, x: call(_sigmoid_grad, (ans, g), dtype=g._dtype))
 defvjp(_relu, lambda g, ans, x: where(greater(x, zeros_like(x)), g, zeros_like(g)))
 defvjp(_abs, _abs_grad)
 defvjp(_conj, lambda g, ans, x: conj(g))

@@ -94,6 +94,8 @@ CASES = {
 # Primitives checked by a case above under another name (internal adjoint pairs and helpers).
 COVERED_INDIRECTLY = {
     "sqrt_grad": "sqrt (second order)",
+    "tanh_grad": "tanh (second order)",
+    "sigmoid_grad": "sigmoid (second order)",
     "take": "unstack/stack",
     "embed": "stack (second order)",
     "slice": "concat",
