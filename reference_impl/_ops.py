@@ -1144,10 +1144,6 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: An
     return type(loop_vars)(values) if packed else values[0]
 
 
-def device_name() -> str:
-    return state.device
-
-
 # ---- operators ------------------------------------------------------------------------------------
 
 

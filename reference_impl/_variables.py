@@ -58,7 +58,7 @@ class Variable:
         value = convert(initial_value, as_dtype(dtype) if dtype is not None else None)
         self._value = value._value
         self._dtype: DType = value._dtype
-        self._id = next(_ops_ids)
+        self._id = next(_handle_ids)
         self.trainable = bool(trainable)
         self._name = f"{name or 'Variable'}:0"  # eager TensorFlow does not uniquify names
         _accessed(self)
@@ -173,9 +173,7 @@ class Variable:
     def __len__(self) -> int:
         return len(self._value)
 
-    __hash__ = object.__hash__  # variables are hashable by identity, as in TensorFlow
 
-
-_ops_ids = itertools.count(1 << 62)  # handle ids never collide with tensor ids
+_handle_ids = itertools.count(1 << 62)  # handle ids never collide with tensor ids
 _ops.install_operators(Variable)
 Variable.__hash__ = object.__hash__  # install_operators set __eq__; keep identity hashing
