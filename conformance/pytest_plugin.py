@@ -25,6 +25,7 @@ from conformance.registry import Scenario, all_scenarios
 
 _VERDICTS = pytest.StashKey[collections.Counter]()
 _MATRIX = pytest.StashKey["Matrix"]()
+_ADAPTERS = pytest.StashKey[list]()
 
 
 @dataclass
@@ -82,7 +83,14 @@ def pytest_configure(config: pytest.Config) -> None:
     except (UnknownAdapterError, AdapterValidationError) as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[_VERDICTS] = collections.Counter()
-    config.stash[_MATRIX] = _build_matrix(adapters)
+    config.stash[_ADAPTERS] = adapters  # the frameworks themselves are imported on first use
+
+
+def _matrix(config: pytest.Config) -> Matrix:
+    """The run's matrix, built (importing each framework) only when a header or test needs it."""
+    if _MATRIX not in config.stash:
+        config.stash[_MATRIX] = _build_matrix(config.stash[_ADAPTERS])
+    return config.stash[_MATRIX]
 
 
 def _build_matrix(adapters: list[Adapter]) -> Matrix:
@@ -105,9 +113,9 @@ def _build_matrix(adapters: list[Adapter]) -> Matrix:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    matrix = config.stash.get(_MATRIX, None)
-    if matrix is None:
+    if _ADAPTERS not in config.stash:
         return []
+    matrix = _matrix(config)
     lines = [f"tapeconf: {len(matrix.scenarios)} scenarios"]
     for adapter in matrix.adapters:
         devices = ", ".join(matrix.devices[adapter.name])
@@ -124,7 +132,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     parametrize_adapters(metafunc)  # conformance.contract's test_contract: one per selected adapter
     if "conformance_cell" not in metafunc.fixturenames:
         return
-    matrix: Matrix = metafunc.config.stash[_MATRIX]
+    matrix = _matrix(metafunc.config)
     params = []
     for name, why in matrix.unavailable.items():
         params.append(
