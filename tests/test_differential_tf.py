@@ -23,6 +23,8 @@ import numpy as np
 import pytest
 from spec_programs import LEFT_OUT, PROGRAMS, Program
 
+from conformance.expect import TOLERANCES  # the suite's per-dtype table (JAX check_grads')
+
 #: Loggers whose WARNING records are part of an outcome.
 WARNING_LOGGERS = ("tensorflow", "reference_impl")
 
@@ -35,16 +37,6 @@ IGNORED_WARNINGS: dict[str, str] = {
 #: repr in J07's warning shows the names of tensors inside pfor's trace ("gradient_tape/Reshape_2:0").
 NORMALISED_WARNINGS: dict[str, str] = {
     r"Converting IndexedSlices\(.*\) to a dense representation": "Converting IndexedSlices(...) to a dense representation",
-}
-
-#: Absolute and relative tolerance per dtype name (complex types like their component).
-TOLERANCES = {
-    "float16": 1e-2,
-    "bfloat16": 1e-2,
-    "float32": 2e-3,
-    "float64": 1e-5,
-    "complex64": 2e-3,
-    "complex128": 1e-5,
 }
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "spec" / "tf_gradient_tape.md"
