@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from conformance.protocol import FEATURES, NEUTRAL_NAMES, ErrorKind, Mapping_
 
-__all__ = ["TF_ERROR_RULES", "classify_tf_error", "tf_namespace", "TF_MAPPINGS"]
+__all__ = ["TF_ERROR_RULES", "TF_MAPPINGS", "TfShapedAdapter", "classify_tf_error", "tf_namespace"]
 
 _SUBMODULE_NAMES = {
     "log": "math.log",
@@ -80,8 +80,48 @@ def tf_namespace(module: Any, device: str) -> types.SimpleNamespace:
     return types.SimpleNamespace(**names)
 
 
-def all_features() -> dict[str, str | None]:
-    return {name: None for name in FEATURES}
+class TfShapedAdapter:
+    """What the TensorFlow and reference adapters share: TF's API, errors and mapping table.
+
+    A subclass names its ``module()`` (imported on first use), the ``tensor_types()`` that count as
+    tensors, and the ``logger`` its warnings go to; it adds availability, version and devices.
+    """
+
+    name: str
+    logger: str
+
+    def module(self) -> Any:
+        raise NotImplementedError
+
+    def tensor_types(self) -> tuple[type, ...]:
+        raise NotImplementedError
+
+    def features(self) -> Mapping[str, str | None]:
+        return {name: None for name in FEATURES}
+
+    def namespace(self, device: str) -> Any:
+        return tf_namespace(self.module(), device)
+
+    def to_numpy(self, value: Any) -> Any:
+        return value.numpy() if self.is_tensor(value) else value
+
+    def dtype_name(self, value: Any) -> str:
+        return value.dtype.name
+
+    def is_tensor(self, value: Any) -> bool:
+        return isinstance(value, self.tensor_types())
+
+    def classify_error(self, error: BaseException) -> ErrorKind:
+        return classify_tf_error(error)
+
+    def warning_loggers(self) -> Sequence[str]:
+        return [self.logger]
+
+    def mappings(self) -> Sequence[Mapping_]:
+        return TF_MAPPINGS
+
+    def divergences_path(self) -> str | None:
+        return None  # TensorFlow is the spec; the reference must not diverge from it
 
 
 TF_MAPPINGS: Sequence[Mapping_] = (

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from adapters._tf_shaped import TF_MAPPINGS, all_features, classify_tf_error, tf_namespace
-from conformance.protocol import ErrorKind, Mapping_
+from adapters._tf_shaped import TfShapedAdapter
 
 __all__ = ["TensorFlowAdapter"]
 
@@ -19,8 +18,16 @@ def _tf() -> Any:
     return tensorflow
 
 
-class TensorFlowAdapter:
+class TensorFlowAdapter(TfShapedAdapter):
     name = "tensorflow"
+    logger = "tensorflow"
+
+    def module(self) -> Any:
+        return _tf()
+
+    def tensor_types(self) -> tuple[type, ...]:
+        tf = _tf()
+        return (tf.Tensor, tf.Variable)
 
     def available(self) -> str | None:
         try:
@@ -33,37 +40,8 @@ class TensorFlowAdapter:
         return _tf().__version__
 
     def devices(self) -> Sequence[str]:
-        tf = _tf()
-        gpus = tf.config.list_logical_devices("GPU")
+        gpus = _tf().config.list_logical_devices("GPU")
         return ["CPU:0"] + [f"GPU:{i}" for i in range(len(gpus))]
-
-    def features(self) -> Mapping[str, str | None]:
-        return all_features()
-
-    def namespace(self, device: str) -> Any:
-        return tf_namespace(_tf(), device)
-
-    def to_numpy(self, value: Any) -> Any:
-        return value.numpy() if self.is_tensor(value) else value
-
-    def dtype_name(self, value: Any) -> str:
-        return value.dtype.name
-
-    def is_tensor(self, value: Any) -> bool:
-        tf = _tf()
-        return isinstance(value, (tf.Tensor, tf.Variable))
-
-    def classify_error(self, error: BaseException) -> ErrorKind:
-        return classify_tf_error(error)
-
-    def warning_loggers(self) -> Sequence[str]:
-        return ["tensorflow"]
-
-    def mappings(self) -> Sequence[Mapping_]:
-        return TF_MAPPINGS
-
-    def divergences_path(self) -> str | None:
-        return None
 
     def forget_process_state(self) -> None:
         """Forget TF's log_first_n counts, so per-process warnings show in every cell."""
