@@ -80,18 +80,11 @@ class TensorShape(tuple):
         return f"TensorShape({list(self)})"
 
 
-class Tensor:
-    """An immutable array with a dtype, a device and a unique id (what tapes watch)."""
+class ArrayValue:
+    """What tensors and variables share: a view of ``_value`` (an array of some backend) and ``_dtype``."""
 
-    __slots__ = ("_value", "_dtype", "_id", "__weakref__")
-    __array_priority__ = 100  # NumPy scalars defer to our reflected operators
+    __slots__ = ()
 
-    def __init__(self, value: Any, dtype: DType | None = None) -> None:
-        self._value = value
-        self._dtype = dtype if dtype is not None else dtype_of_array(value)
-        self._id = _next_id()
-
-    # ---- what TensorFlow's EagerTensor offers
     @property
     def dtype(self) -> DType:
         return self._dtype
@@ -114,22 +107,11 @@ class Tensor:
             return value[()] if value.ndim == 0 else value.copy()
         if isinstance(value, np.generic):
             return value
-        host = np.asarray(
-            backend_of(value).to_numpy(value)
-        )  # another backend's array: copy to host
+        host = np.asarray(backend_of(value).to_numpy(value))  # another backend's: copy to the host
         return host[()] if host.ndim == 0 else host
 
-    def ref(self) -> _Ref:
-        return _Ref(self)
-
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return np.asarray(self._value, dtype=dtype)
-
-    def __repr__(self) -> str:
-        return f"<tf.Tensor: shape={tuple(self.shape)}, dtype={self._dtype.name}, numpy={numpy_text(self.numpy())}>"
-
-    def __str__(self) -> str:
-        return f"tf.Tensor({self.numpy()}, shape={tuple(self.shape)}, dtype={self._dtype.name})"
+        return np.asarray(self.numpy(), dtype=dtype)
 
     def __bool__(self) -> bool:
         return bool(self._value)
@@ -139,6 +121,28 @@ class Tensor:
 
     def __int__(self) -> int:
         return int(self._value)
+
+
+class Tensor(ArrayValue):
+    """An immutable array with a dtype, a device and a unique id (what tapes watch)."""
+
+    __slots__ = ("_value", "_dtype", "_id", "__weakref__")
+    __array_priority__ = 100  # NumPy scalars defer to our reflected operators
+
+    def __init__(self, value: Any, dtype: DType | None = None) -> None:
+        self._value = value
+        self._dtype = dtype if dtype is not None else dtype_of_array(value)
+        self._id = _next_id()
+
+    # ---- what TensorFlow's EagerTensor offers
+    def ref(self) -> _Ref:
+        return _Ref(self)
+
+    def __repr__(self) -> str:
+        return f"<tf.Tensor: shape={tuple(self.shape)}, dtype={self._dtype.name}, numpy={numpy_text(self.numpy())}>"
+
+    def __str__(self) -> str:
+        return f"tf.Tensor({self.numpy()}, shape={tuple(self.shape)}, dtype={self._dtype.name})"
 
     def __index__(self) -> int:
         return int(self._value)
@@ -265,7 +269,9 @@ def _string_array(value: Any) -> np.ndarray:
 def place(array: Any) -> Any:
     """A host array on the current device (``tf.device``); NumPy arrays stay as they are on CPU."""
     device = state.device
-    if device == "CPU:0" or getattr(array, "dtype", None) == np.dtype(object):  # strings stay on the host
+    if device == "CPU:0" or getattr(array, "dtype", None) == np.dtype(
+        object
+    ):  # strings stay on the host
         return array
     return backend_for_device(device).asarray(np.asarray(array), device)
 
@@ -563,7 +569,10 @@ def backprop(
             if all(g is None for g in upstream):
                 continue
                 # unused outputs of a multi-output op receive zeros, not None (TensorFlow's rule)
-            upstream = [_ops.zeros_like(o) if g is None else g for o, g in zip(outputs, upstream, strict=True)]
+            upstream = [
+                _ops.zeros_like(o) if g is None else g
+                for o, g in zip(outputs, upstream, strict=True)
+            ]
         if not getattr(entry.primitive, "accepts_sparse", False):
             upstream = [_dense(g) for g in upstream]
         inputs = entry.inputs

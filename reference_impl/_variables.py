@@ -15,7 +15,16 @@ import numpy as np
 
 from reference_impl import _ops
 from reference_impl._backend import backend_of, device_of
-from reference_impl._core import Primitive, Tensor, TensorShape, convert, numpy_text, record, state
+from reference_impl._core import (
+    ArrayValue,
+    Primitive,
+    Tensor,
+    TensorShape,
+    convert,
+    numpy_text,
+    record,
+    state,
+)
 from reference_impl._dtypes import DType, as_dtype
 
 __all__ = ["Variable"]
@@ -37,7 +46,7 @@ def _accessed(variable: Variable) -> None:
         watcher.setdefault(variable._id, variable)
 
 
-class Variable:
+class Variable(ArrayValue):
     """``tf.Variable``: ``assign`` replaces the value; reads are recorded against the handle."""
 
     __array_priority__ = 100
@@ -82,14 +91,6 @@ class Variable:
         """Rows ``indices`` of the value; the gradient is sparse (IndexedSlices)."""
         return _ops.gather(self.read_value(), indices)
 
-    def numpy(self) -> Any:
-        value = self._value
-        return value[()] if isinstance(value, np.ndarray) and value.ndim == 0 else np.array(value)
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return np.asarray(self._value, dtype=dtype)
-
-    # ---- writing (not differentiable: gradients flow through reads only)
     def assign(
         self,
         value: Any,
@@ -135,20 +136,8 @@ class Variable:
 
     # ---- description
     @property
-    def dtype(self) -> DType:
-        return self._dtype
-
-    @property
-    def shape(self) -> TensorShape:
-        return TensorShape(np.shape(self._value))
-
-    @property
     def name(self) -> str:
         return self._name
-
-    @property
-    def device(self) -> str:
-        return "/job:localhost/replica:0/task:0/device:CPU:0"
 
     def ref(self) -> Any:
         from reference_impl._core import _Ref
@@ -160,15 +149,6 @@ class Variable:
             f"<tf.Variable '{self._name}' shape={tuple(self.shape)} dtype={self._dtype.name}, "
             f"numpy={numpy_text(self.numpy())}>"
         )
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __float__(self) -> float:
-        return float(self._value)
-
-    def __int__(self) -> int:
-        return int(self._value)
 
     def __len__(self) -> int:
         return len(self._value)

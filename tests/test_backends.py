@@ -145,3 +145,12 @@ def test_gpu_matches_cpu_when_present():
     with tf.device("GPU:0"):
         gpu = grads()
     np.testing.assert_allclose(gpu, cpu, rtol=1e-4, atol=1e-6)
+
+
+def test_variables_report_their_device_and_copy_to_host():
+    """A variable created under tf.device lives there; .numpy() and np.asarray copy it to the host."""
+    with tf.device("STRICT:device1"):
+        v = tf.Variable([1.0, 2.0])
+    assert v.device.endswith("device:STRICT:device1")
+    np.testing.assert_array_equal(v.numpy(), [1.0, 2.0])
+    np.testing.assert_array_equal(np.asarray(v), [1.0, 2.0])
