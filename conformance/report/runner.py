@@ -431,17 +431,9 @@ class Runner:
             why = block.get("error") or block.get("reason") or "it said it cannot run"
             left = list(job.pending)
             job.pending.clear()
-        for scenario_id, device in left:
-            self._emit(
-                job,
-                self._made_up(
-                    job,
-                    scenario_id,
-                    device,
-                    Verdict.CRASHED,
-                    f"not run: a new worker for {job.name} could not start ({why})",
-                ),
-            )
+        self._mark_not_run(
+            job, left, f"not run: a new worker for {job.name} could not start ({why})"
+        )
         return None
 
     def _first_hello(
@@ -593,18 +585,17 @@ class Runner:
                 return
             left = list(job.pending)
             job.pending.clear()
-        for scenario_id, device in left:
-            self._emit(
-                job,
-                self._made_up(
-                    job,
-                    scenario_id,
-                    device,
-                    Verdict.CRASHED,
-                    f"not run: {MAX_CONSECUTIVE_FAILURES} scenarios in a row crashed or hung on "
-                    f"{job.name} (the last: {detail})",
-                ),
-            )
+        self._mark_not_run(
+            job,
+            left,
+            f"not run: {MAX_CONSECUTIVE_FAILURES} scenarios in a row crashed or hung on "
+            f"{job.name} (the last: {detail})",
+        )
+
+    def _mark_not_run(self, job: _Job, cells: list[tuple[str, str]], detail: str) -> None:
+        """Record ``cells`` an adapter's workers gave up on as crashed, with why."""
+        for scenario_id, device in cells:
+            self._emit(job, self._made_up(job, scenario_id, device, Verdict.CRASHED, detail))
 
     # ---- records ----------------------------------------------------------------------------
 
