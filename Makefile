@@ -13,7 +13,7 @@ export JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES := -1
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup report test bench lint clean compare-tf212
+.PHONY: setup report test bench lint clean compare-tf212 mutation
 
 setup: $(STAMP)
 
@@ -43,6 +43,11 @@ compare-tf212: setup
 
 test: setup
 	$(BIN)/pytest
+
+# Mutation testing of reference_impl (docs/mutation.md): the full set, or e.g.
+# `make mutation MUTATION_ARGS="--sample 60"` for a few minutes' check.
+mutation: setup
+	nice -n 10 $(BIN)/python -m conformance.mutation $(MUTATION_ARGS)
 
 bench: setup
 	$(BIN)/python benchmarks/bench_overhead.py
