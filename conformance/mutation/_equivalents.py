@@ -6,9 +6,10 @@ Kept as data (``equivalent.toml`` beside this module), one entry per mutant, key
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+import tomllib
 
 __all__ = ["EQUIVALENT_FILE", "Equivalent", "EquivalentFileError", "load_equivalents"]
 
