@@ -31,9 +31,30 @@ __all__ = [
     "all_scenarios",
     "get",
     "scenario",
+    "spec_ids",
 ]
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+#: A spec entry id (W01, SRC05, OP14) or, as the first word of a reference, a section letter (J).
+_SPEC_ENTRY = re.compile(r"\b[A-Z]{1,5}[0-9]{2,}\b")
+_SPEC_SECTION = re.compile(r"^([A-Z])\b(?![0-9])")
+
+
+def spec_ids(spec: str) -> list[str]:
+    """The docs/spec.md anchors a scenario's ``spec=`` text cites, in order.
+
+    ``spec`` is a comma-separated list of references, each an entry id or a section letter,
+    optionally followed by a note: ``spec_ids("J01, N01 (implied)") == ["J01", "N01"]`` and
+    ``spec_ids("J (implied)") == ["J"]``. Words without an id ("seed tutorial") are notes.
+    """
+    found: list[str] = []
+    for reference in spec.split(","):
+        reference = reference.strip()
+        section = _SPEC_SECTION.match(reference)
+        if section:
+            found.append(section.group(1))
+        found.extend(_SPEC_ENTRY.findall(reference))
+    return list(dict.fromkeys(found))
 
 
 class DuplicateScenarioError(ValueError):
