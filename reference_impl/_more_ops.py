@@ -1,0 +1,741 @@
+"""TensorFlow names that real tape programs use beyond the core op set.
+
+``linspace``, ``nn.softplus``, ``clip_by_norm``, seeded ``random``, floor ``%``,
+``nn.softmax_cross_entropy_with_logits``, ``get_static_value``, ``recompute_grad``, the common
+``linalg`` entries and ``nn.conv2d``. Ops that are one kernel in TensorFlow (Softplus, FloorMod,
+MatrixInverse, MatrixDeterminant, MatrixDiagPart, the patch extraction inside Conv2D) are
+primitives registered with ``defvjp`` like those of ``_ops``; ops that TensorFlow itself composes in
+Python (``linspace``, ``clip_by_norm``, ``norm``, ``trace``, the cross entropy) are composed here
+from the library's ops the same way. Every backward rule is written with the library's own ops,
+so nested tapes give higher derivatives.
+
+>>> import reference_impl as tf
+>>> x = tf.constant([[2.0, 1.0], [1.0, 3.0]])
+>>> with tf.GradientTape() as tape:
+...     tape.watch(x)
+...     y = tf.linalg.det(x)
+>>> tape.gradient(y, x).numpy().tolist()
+[[3.0, -1.0], [-1.0, 2.0]]
+"""
+
+from __future__ import annotations
+
+import functools
+import types
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from reference_impl import _dtypes as dt
+from reference_impl import _ops, errors
+from reference_impl._core import Primitive, Tensor, call, convert, place
+from reference_impl._dtypes import DType, as_dtype
+from reference_impl._ops import _device, _ns, defvjp
+
+__all__ = [
+    "clip_by_norm",
+    "conv2d",
+    "det",
+    "diag",
+    "diag_part",
+    "export_into",
+    "floormod",
+    "get_static_value",
+    "inv",
+    "linalg_matmul",
+    "linalg_norm",
+    "linspace",
+    "matrix_transpose",
+    "normal",
+    "recompute_grad",
+    "set_seed",
+    "softmax_cross_entropy_with_logits",
+    "softplus",
+    "trace",
+    "uniform",
+]
+
+_DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0"
+
+
+def _op_error(op: str, message: str) -> errors.InvalidArgumentError:
+    """An InvalidArgumentError worded as TensorFlow's eager kernels word theirs."""
+    return errors.InvalidArgumentError(
+        None,
+        None,
+        f"{{{{function_node __wrapped__{op}_device_{_DEVICE}}}}} {message} [Op:{op}] name: ",
+    )
+
+
+def _require_dtype(x: Tensor, allowed: tuple[DType, ...], op: str) -> None:
+    """TensorFlow's kernel-registration error for a dtype the op has no kernel for."""
+    if x._dtype not in allowed:
+        names = ", ".join(_TF_TYPE_NAMES.get(d.name, d.name) for d in allowed)
+        raise errors.InvalidArgumentError(
+            None,
+            None,
+            f"Value for attr 'T' of {x._dtype.name} is not in the list of allowed values: {names}"
+            f" [Op:{op}] name: ",
+        )
+
+
+_TF_TYPE_NAMES = {"float16": "half", "float32": "float", "float64": "double"}
+_REAL = (dt.float16, dt.float32, dt.float64)
+_INEXACT = (*_REAL, dt.complex64, dt.complex128)
+
+
+def _is_tensor_like(value: Any) -> bool:
+    return type(value) is Tensor or hasattr(value, "_as_tensor")
+
+
+def _operands(x: Any, y: Any) -> tuple[Any, Any]:
+    """A Python/NumPy operand converted to the other operand's dtype (TensorFlow's rule), so the
+    ops below never depend on how ``_ops`` converts mixed operands."""
+    if _is_tensor_like(x) and not _is_tensor_like(y):
+        return x, convert(y, _ops._tensor(x)._dtype)
+    if _is_tensor_like(y) and not _is_tensor_like(x):
+        return convert(x, _ops._tensor(y)._dtype), y
+    return x, y
+
+
+def _matrix_transpose(x: Tensor) -> Tensor:
+    rank = np.ndim(x._value)
+    return _ops.transpose(x, (*range(rank - 2), rank - 1, rank - 2))
+
+
+def matrix_transpose(a: Any, name: str | None = None, conjugate: bool = False) -> Tensor:
+    """``tf.linalg.matrix_transpose``: swap the last two dimensions (and conjugate if asked)."""
+    x = _matrix_transpose(_ops._tensor(a))
+    return _ops.conj(x) if conjugate else x
+
+
+def _adjoint(x: Tensor) -> Tensor:
+    return _ops.conj(_matrix_transpose(x))
+
+
+def _expand_dims(x: Tensor, axis: int) -> Tensor:
+    shape = list(np.shape(x._value))
+    shape.insert(axis % (len(shape) + 1), 1)
+    return _ops.reshape(x, tuple(shape))
+
+
+# ---- elementwise ------------------------------------------------------------------------------
+
+_softplus = Primitive(
+    "softplus", _ops._quiet(lambda x: _ns(x).logaddexp(_ns(x).zeros_like(x), x)), tf_name="Softplus"
+)
+# d softplus(x) = sigmoid(x) (TensorFlow's SoftplusGrad); sigmoid has its own VJP for order two.
+defvjp(_softplus, lambda g, ans, x: g * _ops.sigmoid(x))
+
+
+def softplus(features: Any, name: str | None = None) -> Tensor:
+    """``tf.nn.softplus``: log(exp(x) + 1), computed without overflow."""
+    x = _ops._tensor(features)
+    _require_dtype(x, _REAL, "Softplus")
+    return call(_softplus, (x,), dtype=x._dtype)
+
+
+def _floormod_kernel(x: Any, y: Any) -> Any:
+    xp = _ns(x)
+    if dt.dtype_of_array(x).is_integer and bool(xp.any(y == 0)):
+        raise ZeroDivisionError
+    with np.errstate(all="ignore"):
+        return xp.remainder(x, y)
+
+
+_floormod = Primitive("floormod", _floormod_kernel, tf_name="FloorMod", broadcasts=True)
+# x mod y = x - floor(x / y) * y: d/dx = 1, d/dy = -floor(x / y) (TensorFlow's _FloorModGrad).
+defvjp(
+    _floormod,
+    lambda g, ans, x, y: g,
+    lambda g, ans, x, y: g * _ops.negative(_ops.floor(_ops.divide(x, y))),
+)
+
+
+def floormod(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``tf.math.floormod`` and ``x % y``: the remainder with the sign of the divisor."""
+    try:
+        return _ops._binary(_floormod, *_operands(x, y))
+    except ZeroDivisionError:
+        raise _op_error("FloorMod", "Integer division by zero") from None
+
+
+# ---- creation ---------------------------------------------------------------------------------
+
+
+def linspace(start: Any, stop: Any, num: Any, name: str | None = None, axis: int = 0) -> Tensor:
+    """``tf.linspace``: ``num`` evenly spaced values from ``start`` to ``stop`` (both included).
+
+    Composed as TensorFlow's ``linspace_nd``: [start, start + k * delta ..., stop], so the end
+    points are exact and the result is differentiable in ``start`` and ``stop``.
+    """
+    start, stop = _ops._binary_operands(*_operands(start, stop), "LinSpace")
+    if start._dtype.is_integer:  # TensorFlow computes integer end points in float64
+        start, stop = _ops.cast(start, dt.float64), _ops.cast(stop, dt.float64)
+    count = int(num._value) if isinstance(num, Tensor) else int(num)
+    rank = np.ndim(start._value) + 1
+    axis = axis % rank
+    first, last = _expand_dims(start, axis), _expand_dims(stop, axis)
+    delta = (last - first) / float(max(count - 1, 1))
+    steps_shape = [1] * rank
+    steps_shape[axis] = max(count - 2, 0)
+    steps = np.arange(1, max(count - 1, 1), dtype=start._dtype._np).reshape(steps_shape)
+    middle = first + Tensor(place(steps), start._dtype) * delta
+    every = _ops.concat([first, middle, last], axis=axis)
+    return _ops._slice_axis(every, 0, count, axis)
+
+
+# ---- random numbers ---------------------------------------------------------------------------
+
+
+class _RandomState:
+    """The global seed and one generator per op seed, reset by ``set_seed``.
+
+    TensorFlow's exact random streams (Philox) are not reproduced: the numbers differ from TF's,
+    but after ``set_seed(s)`` the reference gives the same sequence on every run, and successive
+    calls with one op seed continue one stream, as TensorFlow's eager kernels do.
+    """
+
+    def __init__(self) -> None:
+        self.global_seed: int | None = None
+        self.streams: dict[int | None, np.random.Generator] = {}
+
+    def reset(self, seed: int | None) -> None:
+        self.global_seed = seed
+        self.streams = {}
+
+    def generator(self, op_seed: Any) -> np.random.Generator:
+        key = None if op_seed is None else int(op_seed)
+        stream = self.streams.get(key)
+        if stream is None:
+            if self.global_seed is None and key is None:
+                stream = np.random.default_rng()  # unseeded: nondeterministic, as TensorFlow
+            else:
+                stream = np.random.default_rng([self.global_seed or 87654321, key or 0])
+            self.streams[key] = stream
+        return stream
+
+
+_random_state = _RandomState()
+
+
+def set_seed(seed: int | None) -> None:
+    """``tf.random.set_seed``: make later random ops repeat the same sequence (not TF's numbers)."""
+    _random_state.reset(None if seed is None else int(seed))
+
+
+def _scalar(value: Any) -> Any:
+    return np.asarray(value.numpy() if hasattr(value, "numpy") else value)
+
+
+def uniform(
+    shape: Any,
+    minval: Any = 0,
+    maxval: Any = None,
+    dtype: Any = dt.float32,
+    seed: Any = None,
+    name: str | None = None,
+) -> Tensor:
+    """``tf.random.uniform``: values in [minval, maxval); integer dtypes need ``maxval``."""
+    dtype = as_dtype(dtype)
+    size = _ops._shape_tuple(shape)
+    rng = _random_state.generator(seed)
+    if dtype.is_integer:
+        if maxval is None:
+            raise ValueError(f"Must specify maxval for integer dtype {dtype!r}")
+        values = rng.integers(_scalar(minval), _scalar(maxval), size)
+    else:
+        low, high = _scalar(minval), _scalar(1.0 if maxval is None else maxval)
+        values = low + (high - low) * rng.random(size)
+    return Tensor(place(np.asarray(values).astype(dtype._np)), dtype)
+
+
+def normal(
+    shape: Any,
+    mean: Any = 0.0,
+    stddev: Any = 1.0,
+    dtype: Any = dt.float32,
+    seed: Any = None,
+    name: str | None = None,
+) -> Tensor:
+    """``tf.random.normal``: normally distributed values (seeded by ``set_seed`` and ``seed``)."""
+    dtype = as_dtype(dtype)
+    if not dtype.is_floating:
+        raise ValueError(f"Invalid dtype {dtype!r}: tf.random.normal needs a floating dtype")
+    rng = _random_state.generator(seed)
+    values = _scalar(mean) + _scalar(stddev) * rng.standard_normal(_ops._shape_tuple(shape))
+    return Tensor(place(np.asarray(values).astype(dtype._np)), dtype)
+
+
+# ---- utilities --------------------------------------------------------------------------------
+
+
+def clip_by_norm(t: Any, clip_norm: Any, axes: Any = None, name: str | None = None) -> Tensor:
+    """``tf.clip_by_norm``: ``t * clip_norm / max(l2norm(t), clip_norm)``, as TensorFlow composes it.
+
+    The norm is taken through a ``where`` so that an all-zero ``t`` has a zero (not NaN) gradient.
+    """
+    values = _ops._tensor(t)
+    l2sum = _ops.reduce_sum(values * values, axes, keepdims=True)
+    positive = _ops.greater(l2sum, _ops.zeros_like(l2sum))
+    l2sum_safe = _ops.where(positive, l2sum, _ops.ones_like(l2sum))
+    l2norm = _ops.where(positive, _ops.sqrt(l2sum_safe), l2sum)
+    clip = _operands(values, clip_norm)[1]
+    return _ops.identity(values * clip / _ops.maximum(l2norm, clip))
+
+
+def get_static_value(tensor: Any, partial: bool = False) -> Any:
+    """``tf.get_static_value`` in eager mode: a tensor's NumPy value, ``None`` for a variable
+    (its value can change), and any other value unchanged."""
+    if type(tensor) is Tensor:
+        return tensor.numpy()
+    if hasattr(tensor, "_as_tensor"):  # a Variable: not a constant
+        return None
+    return tensor
+
+
+def recompute_grad(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``tf.recompute_grad``: the same function and the same gradients.
+
+    Recomputing the forward pass during backprop only trades memory for time; the reference
+    keeps every intermediate instead, which gives the same values and gradients (of any order).
+    """
+
+    @functools.wraps(f)
+    def recomputed(*args: Any, **kwargs: Any) -> Any:
+        return f(*args, **kwargs)
+
+    return recomputed
+
+
+def softmax_cross_entropy_with_logits(
+    labels: Any, logits: Any, axis: int = -1, name: str | None = None
+) -> Tensor:
+    """``tf.nn.softmax_cross_entropy_with_logits``: -sum(labels * log_softmax(logits)) on ``axis``.
+
+    Differentiable in both arguments, as in TensorFlow 2 (gradients flow into the labels too).
+    """
+    logits = _ops._tensor(logits)
+    _require_dtype(logits, _REAL, "SoftmaxCrossEntropyWithLogits")
+    labels = _operands(logits, labels)[1]
+    shifted = logits - _ops.stop_gradient(_ops.reduce_max(logits, axis=axis, keepdims=True))
+    log_softmax = shifted - _ops.log(_ops.reduce_sum(_ops.exp(shifted), axis=axis, keepdims=True))
+    return _ops.negative(_ops.reduce_sum(labels * log_softmax, axis=axis))
+
+
+# ---- linear algebra ---------------------------------------------------------------------------
+
+
+def linalg_matmul(
+    a: Any,
+    b: Any,
+    transpose_a: bool = False,
+    transpose_b: bool = False,
+    adjoint_a: bool = False,
+    adjoint_b: bool = False,
+    a_is_sparse: bool = False,
+    b_is_sparse: bool = False,
+    output_type: Any = None,
+    name: str | None = None,
+) -> Tensor:
+    """``tf.linalg.matmul``: ``tf.matmul`` with TensorFlow's ``adjoint_a``/``adjoint_b`` too."""
+    if (transpose_a and adjoint_a) or (transpose_b and adjoint_b):
+        raise ValueError("Only one of transpose and adjoint may be True for each argument.")
+    if adjoint_a:
+        a, transpose_a = _ops.conj(_ops._tensor(a)), True
+    if adjoint_b:
+        b, transpose_b = _ops.conj(_ops._tensor(b)), True
+    return _ops.matmul(a, b, transpose_a=transpose_a, transpose_b=transpose_b)
+
+
+def _square_matrices(x: Tensor, op: str) -> None:
+    shape = np.shape(x._value)
+    if len(shape) < 2:
+        raise ValueError(f"Shape must be at least rank 2 but is rank {len(shape)} for '{op}'")
+    if shape[-1] != shape[-2]:
+        raise _op_error(op, "Input matrix must be square.")
+
+
+def _inv_kernel(x: Any) -> Any:
+    try:
+        return _ns(x).linalg.inv(x)
+    except np.linalg.LinAlgError:
+        raise _op_error("MatrixInverse", "Input is not invertible.") from None
+
+
+_inv = Primitive("matrix_inverse", _inv_kernel, tf_name="MatrixInverse")
+# d(A^-1) = -A^-1 dA A^-1, so the VJP is -A^-H g A^-H (TensorFlow's _MatrixInverseGrad).
+defvjp(
+    _inv,
+    lambda g, ans, x: _ops.negative(
+        _ops.matmul(
+            _ops.conj(ans), _ops.matmul(g, _ops.conj(ans), transpose_b=True), transpose_a=True
+        )
+    ),
+)
+
+
+def inv(input: Any, adjoint: bool = False, name: str | None = None) -> Tensor:  # noqa: A002
+    """``tf.linalg.inv``: the inverse of each square matrix in the last two dimensions."""
+    x = _ops._tensor(input)
+    _require_dtype(x, _INEXACT, "MatrixInverse")
+    _square_matrices(x, "MatrixInverse")
+    if adjoint:
+        x = _adjoint(x)
+    return call(_inv, (x,), dtype=x._dtype)
+
+
+_det = Primitive("matrix_determinant", lambda x: _ns(x).linalg.det(x), tf_name="MatrixDeterminant")
+
+
+def _det_grad(g: Tensor, ans: Tensor, x: Tensor) -> Tensor:
+    # d det(A) = det(A) tr(A^-1 dA), so the VJP is g det(A) A^-H (TensorFlow's _MatrixDeterminantGrad)
+    multipliers = _ops.reshape(g * ans, (*np.shape(ans._value), 1, 1))
+    return multipliers * inv(x, adjoint=True)
+
+
+defvjp(_det, _det_grad)
+
+
+def det(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
+    """``tf.linalg.det``: the determinant of each square matrix in the last two dimensions."""
+    x = _ops._tensor(input)
+    _require_dtype(x, _INEXACT, "MatrixDeterminant")
+    _square_matrices(x, "MatrixDeterminant")
+    return call(_det, (x,), dtype=x._dtype)
+
+
+def _diag_part_kernel(x: Any) -> Any:
+    return _ns(x).linalg.diagonal(x)
+
+
+def _diag_embed_kernel(d: Any, shape: tuple[int, ...]) -> Any:
+    """``d`` (..., k) on the main diagonal of zeros of ``shape`` (..., m, n), k = min(m, n)."""
+    xp = _ns(d)
+    out = xp.zeros(shape, dtype=d.dtype, device=_device(d))
+    for i in range(d.shape[-1]):
+        out[..., i, i] = d[..., i]
+    return out
+
+
+# diag_part and its adjoint (the diagonal placed into zeros) are a closed pair of linear maps.
+_diag_part = Primitive("matrix_diag_part", _diag_part_kernel, tf_name="MatrixDiagPartV3")
+_diag_embed = Primitive("matrix_diag", _diag_embed_kernel, tf_name="MatrixDiagV3")
+defvjp(
+    _diag_part,
+    lambda g, ans, x: call(_diag_embed, (g,), {"shape": np.shape(x._value)}, dtype=g._dtype),
+)
+defvjp(_diag_embed, lambda g, ans, d, shape: call(_diag_part, (g,), dtype=g._dtype))
+
+
+def diag_part(input: Any, name: str | None = None, k: int = 0) -> Tensor:  # noqa: A002
+    """``tf.linalg.diag_part``: the main diagonal of each matrix in the last two dimensions."""
+    x = _ops._tensor(input)
+    if np.ndim(x._value) < 2:
+        raise ValueError(
+            f"input must be at least 2-dim, received shape: {list(np.shape(x._value))}"
+        )
+    if k != 0:
+        raise NotImplementedError("reference_impl's tf.linalg.diag_part supports only k=0")
+    return call(_diag_part, (x,), dtype=x._dtype)
+
+
+def diag(diagonal: Any, name: str | None = None, k: int = 0) -> Tensor:
+    """``tf.linalg.diag``: square matrices with ``diagonal`` (..., n) on the main diagonal."""
+    d = _ops._tensor(diagonal)
+    if k != 0:
+        raise NotImplementedError("reference_impl's tf.linalg.diag supports only k=0")
+    n = np.shape(d._value)[-1]
+    return call(_diag_embed, (d,), {"shape": (*np.shape(d._value), n)}, dtype=d._dtype)
+
+
+def trace(x: Any, name: str | None = None) -> Tensor:
+    """``tf.linalg.trace``: the sum of each matrix's main diagonal."""
+    return _ops.reduce_sum(diag_part(x), axis=-1)
+
+
+_VECTOR_ORDERS = ("euclidean", 1, 2, np.inf)
+_MATRIX_ORDERS = ("euclidean", "fro", 1, 2, np.inf)
+
+
+def _norm_axes(axis: Any) -> tuple[tuple[int, ...] | None, bool]:
+    """``axis`` as a tuple (or None) and whether it names a matrix norm, checked as TF does."""
+    if isinstance(axis, (tuple, list)) and len(axis) == 2:
+        first, second = (int(a) for a in axis)
+        if first == second:
+            raise ValueError(
+                f"'axis' must be None, an integer, or a tuple of 2 unique integers, got {axis}"
+            )
+        return (first, second), True
+    if isinstance(axis, (tuple, list)) and len(axis) == 1:
+        axis = axis[0]
+    if axis is not None and not isinstance(axis, (int, np.integer)):
+        raise ValueError(
+            f"'axis' must be None, an integer, or a tuple of 2 unique integers, got {axis}"
+        )
+    return (None if axis is None else (int(axis),)), False
+
+
+def _valid_order(ord: Any, matrix: bool) -> bool:  # noqa: A002
+    if isinstance(ord, str):
+        return ord == "euclidean" or (matrix and ord == "fro")
+    if matrix:
+        return ord in (1, 2, np.inf)
+    return bool(np.isreal(ord)) and ord > 0
+
+
+def linalg_norm(
+    tensor: Any,
+    ord: Any = "euclidean",  # noqa: A002
+    axis: Any = None,
+    keepdims: bool | None = None,
+    name: str | None = None,
+) -> Tensor:
+    """``tf.norm`` / ``tf.linalg.norm``: vector p-norms and the matrix 1, inf and Frobenius norms.
+
+    Composed as TensorFlow composes it; the Euclidean norm of a complex tensor keeps the complex
+    dtype (sqrt of sum(x * conj(x))), exactly as TensorFlow returns it.
+    """
+    x = _ops._tensor(tensor)
+    axes, matrix = _norm_axes(axis)
+    if not _valid_order(ord, matrix):
+        if matrix:
+            raise ValueError(
+                f"'ord' must be a supported matrix norm in {list(_MATRIX_ORDERS)}, got {ord}"
+            )
+        raise ValueError(f"'ord' must be a supported vector norm, got {ord}")
+    if matrix and not isinstance(ord, str) and ord == 2:
+        raise NotImplementedError(
+            "reference_impl's tf.norm has no matrix 2-norm (it needs an SVD); use 'fro', 1 or inf"
+        )
+    if isinstance(ord, str) or ord == 2:
+        result = _ops.sqrt(_ops.reduce_sum(x * _ops.conj(x), axes, keepdims=True))
+    else:
+        result = _ops.abs(x)
+        if ord == 1:
+            result = _ops.reduce_sum(result, None if axes is None else axes[0], keepdims=True)
+            if matrix:
+                result = _ops.reduce_max(result, axes[-1], keepdims=True)
+        elif ord == np.inf:
+            if matrix:
+                result = _ops.reduce_sum(result, axes[1], keepdims=True)
+            result = _ops.reduce_max(result, None if axes is None else axes[0], keepdims=True)
+        else:
+            power = _ops.reduce_sum(_ops.pow(result, float(ord)), axes, keepdims=True)
+            result = _ops.pow(power, 1.0 / float(ord))
+    if keepdims:
+        return result
+    rank = np.ndim(x._value)
+    dropped = set(range(rank)) if axes is None else {a % rank for a in axes}
+    return _ops.reshape(
+        result, tuple(n for i, n in enumerate(np.shape(result._value)) if i not in dropped)
+    )
+
+
+# ---- convolution ------------------------------------------------------------------------------
+
+
+def _patches_kernel(
+    x: Any,
+    window: tuple[int, int],
+    strides: tuple[int, int],
+    dilations: tuple[int, int],
+    pads: tuple[tuple[int, int], tuple[int, int]],
+    out_size: tuple[int, int],
+) -> Any:
+    """The (padded) input's receptive fields: (N, OH, OW, KH * KW * C), rows in filter order."""
+    xp = _ns(x)
+    n, h, w, c = x.shape
+    (top, bottom), (left, right) = pads
+    padded = xp.zeros((n, h + top + bottom, w + left + right, c), dtype=x.dtype, device=_device(x))
+    padded[:, top : top + h, left : left + w, :] = x
+    (oh, ow), (sh, sw), (dh, dw) = out_size, strides, dilations
+    fields = [
+        padded[
+            :, i * dh : i * dh + (oh - 1) * sh + 1 : sh, j * dw : j * dw + (ow - 1) * sw + 1 : sw, :
+        ]
+        for i in range(window[0])
+        for j in range(window[1])
+    ]
+    return xp.reshape(xp.stack(fields, axis=3), (n, out_size[0], out_size[1], -1))
+
+
+def _unpatch_kernel(
+    g: Any,
+    window: tuple[int, int],
+    strides: tuple[int, int],
+    dilations: tuple[int, int],
+    pads: tuple[tuple[int, int], tuple[int, int]],
+    out_size: tuple[int, int],
+    shape: tuple[int, int, int, int],
+) -> Any:
+    """The adjoint of ``_patches_kernel``: each field's values summed back where they came from."""
+    xp = _ns(g)
+    n, h, w, c = shape
+    (top, bottom), (left, right) = pads
+    (oh, ow), (sh, sw), (dh, dw) = out_size, strides, dilations
+    padded = xp.zeros((n, h + top + bottom, w + left + right, c), dtype=g.dtype, device=_device(g))
+    fields = xp.reshape(g, (n, oh, ow, window[0] * window[1], c))
+    for i in range(window[0]):
+        for j in range(window[1]):
+            rows = slice(i * dh, i * dh + (oh - 1) * sh + 1, sh)
+            cols = slice(j * dw, j * dw + (ow - 1) * sw + 1, sw)
+            padded[:, rows, cols, :] = (
+                padded[:, rows, cols, :] + fields[:, :, :, i * window[1] + j, :]
+            )
+    return padded[:, top : top + h, left : left + w, :]
+
+
+# Patch extraction and its adjoint are a closed pair of linear maps, so conv2d (patches @ filter)
+# is differentiable to any order in both the input and the filter.
+_patches = Primitive("extract_patches", _patches_kernel, tf_name="ExtractImagePatches")
+_unpatch = Primitive("extract_patches_grad", _unpatch_kernel, tf_name="Conv2DBackpropInput")
+defvjp(
+    _patches,
+    lambda g, ans, x, **geometry: call(
+        _unpatch, (g,), {**geometry, "shape": np.shape(x._value)}, dtype=g._dtype
+    ),
+)
+defvjp(
+    _unpatch,
+    lambda g, ans, x, shape, **geometry: call(_patches, (g,), geometry, dtype=g._dtype),
+)
+
+
+def _pair(value: Any, name: str) -> tuple[int, int]:
+    """A stride or dilation given as TensorFlow accepts it (an int, 2 values, or 4 in NHWC)."""
+    values = [int(v) for v in np.atleast_1d(value)]
+    if len(values) == 1:
+        return values[0], values[0]
+    if len(values) == 2:
+        return values[0], values[1]
+    if len(values) == 4 and values[0] == values[3] == 1:
+        return values[1], values[2]
+    raise ValueError(
+        f"{name} must be an int, 2 ints, or 4 ints with 1 for the batch and channel dimensions "
+        f"(NHWC), got {value!r}"
+    )
+
+
+def _same_padding(size: int, window: int, stride: int) -> tuple[int, tuple[int, int]]:
+    """TensorFlow's SAME: ceil(size / stride) outputs; the odd pixel of padding goes after."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + window - size, 0)
+    return out, (total // 2, total - total // 2)
+
+
+def _conv_geometry(
+    image: tuple[int, int], window: tuple[int, int], strides: tuple[int, int], padding: Any
+) -> tuple[tuple[int, int], tuple[tuple[int, int], tuple[int, int]]]:
+    """Output size and (top, bottom), (left, right) padding for ``padding`` as TF reads it."""
+    if isinstance(padding, str) and padding.upper() == "SAME":
+        (oh, top), (ow, left) = (_same_padding(image[d], window[d], strides[d]) for d in (0, 1))
+        return (oh, ow), (top, left)
+    if isinstance(padding, str) and padding.upper() == "VALID":
+        pads = ((0, 0), (0, 0))
+    elif not isinstance(padding, str) and np.shape(padding) == (4, 2):
+        explicit = [[int(v) for v in row] for row in padding]
+        if explicit[0] != [0, 0] or explicit[3] != [0, 0]:
+            raise ValueError(
+                "Explicit padding of the batch and channel dimensions must be 0 (NHWC)"
+            )
+        pads = (tuple(explicit[1]), tuple(explicit[2]))
+    else:
+        raise ValueError(
+            f"padding must be 'SAME', 'VALID', or explicit [[0, 0], [top, bottom], [left, right], "
+            f"[0, 0]], got {padding!r}"
+        )
+    out = tuple((image[d] + sum(pads[d]) - window[d]) // strides[d] + 1 for d in (0, 1))
+    if min(out) <= 0:
+        raise _op_error(
+            "Conv2D",
+            f"Computed output size would be negative: {min(out) - 1} [input_size: "
+            f"{image}, effective_filter_size: {window}, stride: {strides}]",
+        )
+    return out, pads
+
+
+def conv2d(
+    input: Any,  # noqa: A002 - TensorFlow's name
+    filters: Any,
+    strides: Any,
+    padding: Any,
+    data_format: str = "NHWC",
+    dilations: Any = None,
+    name: str | None = None,
+) -> Tensor:
+    """``tf.nn.conv2d`` (NHWC): each output pixel is its receptive field times the filter.
+
+    ``padding`` is 'SAME', 'VALID' or explicit, as TensorFlow defines them; ``strides`` and
+    ``dilations`` are ints, pairs, or NHWC 4-lists.
+    """
+    if data_format != "NHWC":
+        raise ValueError(
+            f"reference_impl's conv2d supports data_format='NHWC' only, got {data_format!r}"
+        )
+    x, f = _ops._binary_operands(*_operands(input, filters), "Conv2D")
+    _require_dtype(x, _REAL, "Conv2D")
+    if np.ndim(x._value) != 4 or np.ndim(f._value) != 4:
+        raise ValueError(
+            f"conv2d needs a 4-D input (N, H, W, C) and a 4-D filter (KH, KW, C, O), got shapes "
+            f"{list(np.shape(x._value))} and {list(np.shape(f._value))}"
+        )
+    n, h, w, c = np.shape(x._value)
+    kh, kw, filter_c, out_c = np.shape(f._value)
+    if filter_c != c:
+        raise _op_error(
+            "Conv2D",
+            f"input depth must be evenly divisible by filter depth: {c} vs {filter_c}",
+        )
+    step, dilation = (
+        _pair(strides, "strides"),
+        _pair(1 if dilations is None else dilations, "dilations"),
+    )
+    window = ((kh - 1) * dilation[0] + 1, (kw - 1) * dilation[1] + 1)
+    out_size, pads = _conv_geometry((h, w), window, step, padding)
+    geometry = {
+        "window": (kh, kw),
+        "strides": step,
+        "dilations": dilation,
+        "pads": pads,
+        "out_size": out_size,
+    }
+    fields = call(_patches, (x,), geometry, dtype=x._dtype)
+    flat = _ops.reshape(fields, (n * out_size[0] * out_size[1], kh * kw * c))
+    product = _ops.matmul(flat, _ops.reshape(f, (kh * kw * c, out_c)))
+    return _ops.reshape(product, (n, out_size[0], out_size[1], out_c))
+
+
+# ---- export -----------------------------------------------------------------------------------
+
+
+def export_into(package: types.ModuleType) -> None:
+    """Add these names to ``reference_impl`` and its ``math``, ``nn``, ``random`` submodules, and
+    create ``linalg``, where TensorFlow has them."""
+    top = {
+        "linspace": linspace,
+        "clip_by_norm": clip_by_norm,
+        "get_static_value": get_static_value,
+        "recompute_grad": recompute_grad,
+    }
+    package.__dict__.update(top)
+    package.math.__dict__.update(softplus=softplus, floormod=floormod, mod=floormod)
+    package.nn.__dict__.update(
+        softplus=softplus,
+        softmax_cross_entropy_with_logits=softmax_cross_entropy_with_logits,
+        conv2d=conv2d,
+    )
+    package.random.__dict__.update(set_seed=set_seed, normal=normal, uniform=uniform)
+    package.linalg = types.ModuleType(f"{package.__name__}.linalg")
+    package.linalg.__dict__.update(
+        matmul=linalg_matmul,
+        inv=inv,
+        det=det,
+        diag=diag,
+        diag_part=diag_part,
+        trace=trace,
+        norm=linalg_norm,
+        matrix_transpose=matrix_transpose,
+    )
+    package.__all__ = sorted({*package.__all__, *top, "linalg"})
