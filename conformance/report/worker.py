@@ -271,6 +271,16 @@ def cell_for(
     return cell_record(scenario, cell, divergence_record(divergence))
 
 
+def _program(adapter: Adapter, request: dict[str, Any]) -> dict[str, Any]:
+    """The observation record of one generated program; a suite failure is recorded as such."""
+    from conformance.fuzz.execute import program_record  # only fuzz runs need the generator
+
+    try:
+        return program_record(adapter, request["program"], request.get("device", "CPU:0"))
+    except Exception as error:  # the suite failed (e.g. unencodable value): data, never a pass
+        return {"suite_error": f"{type(error).__name__}: {error}"}
+
+
 def _emit(channel: IO[str], message: dict[str, Any]) -> None:
     channel.write(json.dumps(message, allow_nan=False) + "\n")
     channel.flush()
@@ -285,7 +295,11 @@ def serve(spec: str, requests: IO[str], channel: IO[str]) -> None:
     for line in requests:
         if not line.strip():
             continue
-        scenario_id, device = json.loads(line)["run"]
+        request = json.loads(line)
+        if "program" in request:  # a generated program (``tapeconf fuzz``), see worker-protocol.md
+            _emit(channel, {"event": "observation", "record": _program(adapter, request)})
+            continue
+        scenario_id, device = request["run"]
         record = cell_for(adapter, divergences, scenario_id, device)
         try:
             _emit(channel, {"event": "cell", "record": record})

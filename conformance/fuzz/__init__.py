@@ -1,0 +1,6 @@
+"""Generated tape programs: differential testing of every adapter against real TensorFlow.
+
+``tapeconf fuzz`` draws programs over the whole neutral API (``strategies``), runs each in the
+same worker processes as ``tapeconf report`` (``execute``), and compares what every adapter
+observed with TensorFlow's observation and with a finite-difference oracle (``compare``, ``fd``).
+"""
