@@ -13,7 +13,7 @@ A divergence file is TOML, one table per scenario id::
     returns = "10.0"                       # or: the returned tree, as JSON (null = None)
 
 Every entry needs ``reason`` and exactly one of ``returns`` / ``raises``; ``warns`` (a list of
-substrings) is optional. A malformed file fails with its path and line.
+substrings, or a table ``{substring = times}``) is optional. A malformed file fails with its path and line.
 """
 
 from __future__ import annotations
@@ -27,7 +27,14 @@ from pathlib import Path
 
 import tomllib
 
-from conformance.expect import Expectation, ExpectationSyntaxError, Raises, Returns, from_json
+from conformance.expect import (
+    Expectation,
+    ExpectationSyntaxError,
+    Raises,
+    Returns,
+    from_json,
+    warns_from_json,
+)
 from conformance.protocol import ErrorKind
 
 __all__ = ["Divergence", "DivergenceFileError", "load_divergences"]
@@ -68,12 +75,10 @@ def _parse_entry(scenario_id: str, entry: object, where: str) -> Divergence:
         raise DivergenceFileError(f'{where}: [{scenario_id}] needs a non-empty reason = "..."')
     if ("returns" in entry) == ("raises" in entry):
         raise DivergenceFileError(f"{where}: [{scenario_id}] needs exactly one of returns / raises")
-    warns = entry.get("warns")
-    if warns is not None and not (
-        isinstance(warns, list) and all(isinstance(w, str) for w in warns)
-    ):
-        raise DivergenceFileError(f"{where}: [{scenario_id}] warns must be a list of strings")
-    warns_tuple = tuple(warns) if warns is not None else None
+    try:  # a list of substrings, or a table {substring = times}
+        warns_tuple = warns_from_json(entry.get("warns"))
+    except ExpectationSyntaxError as error:
+        raise DivergenceFileError(f"{where}: [{scenario_id}] {error}") from None
     if "returns" in entry:
         if "type" in entry or "match" in entry:
             raise DivergenceFileError(f"{where}: [{scenario_id}] type/match go with raises only")

@@ -7,9 +7,14 @@ scenario's return value: lists/tuples/dicts of leaves, where a leaf is
 - a Python float — a scalar tensor (or float) close to it, float32 unless ``value(..., dtype=)``;
 - a Python int / bool / str — exactly that Python value (counts, identity checks, flags);
 - ``value(x, dtype=None)`` — a tensor with this value (scalar or nested list), shape and dtype;
-- ``ANY`` — anything but ``None`` (for values the spec leaves undefined).
+- ``ANY`` — anything but ``None`` (for values the spec leaves undefined);
+- ``any_value(dtype=, shape=)`` — a tensor of this dtype and shape whose numbers are not checked
+  (where only the shape and dtype are the point, or the numbers are garbage by design).
 
-Divergence files write the same thing as JSON (see ``from_json``).
+``warns=`` takes substrings that some warning must contain (a list), or how many warnings must
+contain each one (a dict ``{substring: times}``; 0 means "never warns").
+
+Divergence files write the same thing as JSON (see ``from_json`` and ``warns_from_json``).
 """
 
 from __future__ import annotations
@@ -26,17 +31,22 @@ from conformance.protocol import ErrorKind
 
 __all__ = [
     "ANY",
+    "AnyValue",
     "Either",
     "Expectation",
     "ExpectationSyntaxError",
     "Raises",
     "Returns",
     "Value",
+    "Warns",
+    "any_value",
     "either",
     "from_json",
     "raises",
     "returns",
     "value",
+    "warnings_mismatch",
+    "warns_from_json",
 ]
 
 #: Per-dtype tolerances (JAX ``check_grads``'s table); never scaled with array size.
@@ -75,14 +85,68 @@ def value(data: Any, dtype: str | None = "float32") -> Value:
 
 
 @dataclass(frozen=True)
+class AnyValue:
+    """An expected tensor whose numbers are not checked: only its dtype and shape (when given)."""
+
+    dtype: str | None = "float32"
+    shape: tuple[int, ...] | None = None
+
+    def __repr__(self) -> str:
+        shape = list(self.shape) if self.shape is not None else None
+        return f"any_value(dtype={self.dtype!r}, shape={shape!r})"
+
+
+def any_value(dtype: str | None = "float32", shape: Sequence[int] | None = None) -> AnyValue:
+    """A tensor of ``dtype`` and ``shape`` with any numbers; ``None`` leaves that part unchecked.
+
+    >>> any_value("float32", [2])
+    any_value(dtype='float32', shape=[2])
+    """
+    if shape is not None and not all(isinstance(n, int) and n >= 0 for n in shape):
+        raise ExpectationSyntaxError(f"any_value shape must be non-negative ints, got {shape!r}")
+    return AnyValue(dtype, tuple(shape) if shape is not None else None)
+
+
+#: Expected warnings: (substring, exact count or ``None`` for "at least once"), in order.
+Warns = tuple[tuple[str, "int | None"], ...]
+
+
+def _warns(warns: Sequence[str] | dict[str, int] | None) -> Warns | None:
+    """Normalize ``warns=``: a list of substrings (each at least once) or {substring: times}."""
+    if warns is None:
+        return None
+    if isinstance(warns, str):
+        raise ExpectationSyntaxError(f"warns= takes a list of substrings, not the string {warns!r}")
+    if isinstance(warns, dict):
+        for text, times in warns.items():
+            if not isinstance(text, str) or isinstance(times, bool) or not isinstance(times, int) \
+                    or times < 0:
+                raise ExpectationSyntaxError(
+                    f"warns= entry {text!r}: {times!r}: use {{substring: times}} with times >= 0"
+                )
+        return tuple(warns.items())
+    if not all(isinstance(text, str) for text in warns):
+        raise ExpectationSyntaxError(f"warns= takes substrings, got {list(warns)!r}")
+    return tuple((text, None) for text in warns)
+
+
+def _describe_warns(warns: Warns | tuple[str, ...]) -> str:
+    parts = []
+    for item in warns:
+        text, times = (item, None) if isinstance(item, str) else item
+        parts.append(repr(text) if times is None else f"{text!r} {times} time(s)")
+    return f" and warns {', '.join(parts)}"
+
+
+@dataclass(frozen=True)
 class Returns:
     tree: Any
-    warns: tuple[str, ...] | None = None  # substrings that some warning must contain
+    warns: Warns | None = None  # (substring, times or None = at least once); see ``returns``
 
     def describe(self) -> str:
         text = f"returns {render_tree(self.tree)}"
         if self.warns:
-            text += f" and warns {list(self.warns)}"
+            text += _describe_warns(self.warns)
         return text
 
 
@@ -91,7 +155,7 @@ class Raises:
     kind: ErrorKind
     type: str | None = None  # the builtin exception type name, e.g. "RuntimeError"
     match: str | None = None  # a regex searched in the message
-    warns: tuple[str, ...] | None = None
+    warns: Warns | None = None
 
     def describe(self) -> str:
         text = f"raises {self.kind.value}"
@@ -99,6 +163,8 @@ class Raises:
             text += f" ({self.type})"
         if self.match:
             text += f" matching {self.match!r}"
+        if self.warns:
+            text += _describe_warns(self.warns)
         return text
 
 
@@ -107,7 +173,7 @@ class Either:
     """Any one of several outcomes: for behaviour the spec documents as undefined."""
 
     options: tuple[Returns | Raises, ...]
-    warns: tuple[str, ...] | None = None
+    warns: Warns | None = None
 
     def describe(self) -> str:
         return " or ".join(option.describe() for option in self.options)
@@ -123,9 +189,9 @@ def either(*options: Returns | Raises) -> Either:
     return Either(tuple(options))
 
 
-def returns(tree: Any, *, warns: Sequence[str] | None = None) -> Returns:
-    """The scenario returns ``tree`` (see the module docstring for its leaves)."""
-    return Returns(tree, tuple(warns) if warns is not None else None)
+def returns(tree: Any, *, warns: Sequence[str] | dict[str, int] | None = None) -> Returns:
+    """The scenario returns ``tree`` (see the module docstring for its leaves and ``warns``)."""
+    return Returns(tree, _warns(warns))
 
 
 def raises(
@@ -133,10 +199,25 @@ def raises(
     type: str | None = None,  # noqa: A002 - mirrors the field name
     match: str | None = None,
     *,
-    warns: Sequence[str] | None = None,
+    warns: Sequence[str] | dict[str, int] | None = None,
 ) -> Raises:
     """The scenario raises an error of this neutral ``kind`` (and builtin ``type``, ``match``)."""
-    return Raises(ErrorKind(kind), type, match, tuple(warns) if warns is not None else None)
+    return Raises(ErrorKind(kind), type, match, _warns(warns))
+
+
+def warnings_mismatch(expected: Warns | tuple[str, ...] | None, observed: list[str]) -> str | None:
+    """Why the observed warning messages do not satisfy ``warns=``, or ``None`` when they do.
+
+    A bare substring must appear in some warning; ``(substring, n)`` in exactly ``n`` of them.
+    """
+    for item in expected or ():
+        text, times = (item, None) if isinstance(item, str) else item
+        count = sum(text in message for message in observed)
+        if times is None and count == 0:
+            return f"warnings={observed}, but should include {text!r}"
+        if times is not None and count != times:
+            return f"warnings={observed}, but {text!r} should appear {times} time(s), not {count}"
+    return None
 
 
 # ---- rendering --------------------------------------------------------------------------------
@@ -179,8 +260,10 @@ def from_json(data: Any) -> Any:
     """Turn a decoded JSON tree into an expected tree.
 
     ``null`` → None; numbers, strings, booleans → themselves; lists → lists; ``{"value": x,
-    "dtype": "float32"}`` → ``value(x, dtype)``; ``{"any": true}`` → ``ANY``; ``{"dict": {...}}``
-    → a dict of trees. JSON has no complex numbers or NaN in the standard: inside ``value``, a
+    "dtype": "float32"}`` → ``value(x, dtype)``; ``{"any": true}`` → ``ANY``; ``{"any": true,
+    "dtype": "float32", "shape": [2]}`` → ``any_value("float32", [2])`` (a tensor of that dtype and
+    shape, numbers unchecked; either key may be left out, ``"dtype": null`` leaves it unchecked);
+    ``{"dict": {...}}`` → a dict of trees. JSON has no complex numbers or NaN in the standard: inside ``value``, a
     complex number is written as a string in Python's form (``"(2+4j)"``), and NaN / infinities
     as the bare ``NaN`` / ``Infinity`` that Python's JSON reads.
     """
@@ -193,12 +276,26 @@ def from_json(data: Any) -> Any:
             return Value(_complex_strings(data["value"]), data.get("dtype", "float32"))
         if data == {"any": True}:
             return ANY
+        if data.get("any") is True and set(data) <= {"any", "dtype", "shape"}:
+            return any_value(data.get("dtype", "float32"), data.get("shape"))
         if set(data) == {"dict"} and isinstance(data["dict"], dict):
             return {key: from_json(item) for key, item in data["dict"].items()}
     raise ExpectationSyntaxError(
         f"cannot read {data!r} as an expected value: use null, a number, a string, a boolean, "
-        'a list, {"value": ..., "dtype": ...}, {"any": true} or {"dict": {...}}'
+        'a list, {"value": ..., "dtype": ...}, {"any": true}, {"any": true, "dtype": ..., '
+        '"shape": [...]} or {"dict": {...}}'
     )
+
+
+def warns_from_json(data: Any) -> Warns | None:
+    """A divergence file's ``warns``: a list of substrings, or a table {substring = times}."""
+    try:
+        return _warns(data)
+    except (ExpectationSyntaxError, TypeError) as error:
+        raise ExpectationSyntaxError(
+            f"cannot read warns={data!r}: use a list of substrings or a table of substring = times"
+            f" ({error})"
+        ) from None
 
 
 # ---- matching ---------------------------------------------------------------------------------
@@ -263,6 +360,8 @@ def match_tree(observed: Any, expected: Any, path: str = "") -> Mismatch | None:
     """
     if expected is ANY:
         return None if observed is not None else Mismatch(path, "None", "a value")
+    if isinstance(expected, AnyValue):
+        return _match_any_value(observed, expected, path)
     if expected is None:
         return None if observed is None else Mismatch(path, repr(observed), "None")
     if isinstance(expected, dict):
@@ -315,6 +414,20 @@ def _match_leaf(observed: Any, expected: Any, path: str) -> Mismatch | None:
     tol = tolerance(expected.dtype or observed.dtype) or tolerance("float64")
     if not _close(observed.array, want, tol):
         return Mismatch(path, repr(observed), f"{expected.data!r} (tolerance {tol:g})")
+    return None
+
+
+def _match_any_value(observed: Any, expected: AnyValue, path: str) -> Mismatch | None:
+    if not isinstance(observed, TensorLeaf):
+        return Mismatch(path, repr(observed), repr(expected))
+    if expected.dtype and observed.dtype != expected.dtype:
+        return Mismatch(f"{path}.dtype" if path else "dtype", observed.dtype, expected.dtype)
+    if expected.shape is not None and tuple(observed.array.shape) != expected.shape:
+        return Mismatch(
+            f"{path}.shape" if path else "shape",
+            str(list(observed.array.shape)),
+            str(list(expected.shape)),
+        )
     return None
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import enum
 import logging
+import os
+import sys
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,11 +33,22 @@ from conformance.expect import (
     match_tree,
     message_matches,
     render_tree,
+    warnings_mismatch,
 )
 from conformance.protocol import Adapter, ErrorKind
 from conformance.registry import Scenario, UserError
 
-__all__ = ["Cell", "ErrorInfo", "Observation", "Verdict", "judge", "observe", "run_cell"]
+__all__ = [
+    "PROCESS_STATE",
+    "Cell",
+    "ErrorInfo",
+    "Observation",
+    "Verdict",
+    "isolated_process_state",
+    "judge",
+    "observe",
+    "run_cell",
+]
 
 
 class Verdict(str, enum.Enum):
@@ -179,10 +192,8 @@ def observe(scenario: Scenario, adapter: Adapter, device: str) -> Observation:
 def mismatch(expect: Expectation, observation: Observation) -> str | None:
     """Why ``observation`` does not satisfy ``expect``, or ``None`` when it does."""
     found = _outcome_mismatch(expect, observation)
-    if found is None and expect.warns is not None:
-        for wanted in expect.warns:
-            if not any(wanted in message for message in observation.warnings):
-                return f"warnings={observation.warnings}, but should include {wanted!r}"
+    if found is None:
+        return warnings_mismatch(expect.warns, observation.warnings)
     return found
 
 
@@ -247,10 +258,132 @@ def judge(
 def run_cell(
     scenario: Scenario, adapter: Adapter, device: str, divergence: Divergence | None
 ) -> Cell:
-    """One cell, start to verdict: unsupported if a needed feature is missing, else observe + judge."""
-    features = adapter.features()
-    missing = [(f, features.get(f)) for f in scenario.features if features.get(f) is not None]
-    if missing:
-        detail = "; ".join(f"{f}: {why}" for f, why in missing)
-        return Cell(scenario.id, adapter.name, device, Verdict.UNSUPPORTED, detail)
-    return judge(scenario, adapter.name, device, observe(scenario, adapter, device), divergence)
+    """One cell, start to verdict: unsupported if a needed feature is missing, else observe + judge.
+
+    Whatever process-wide setting the cell changes is put back afterwards
+    (``isolated_process_state``), so a verdict never depends on the cells that ran before it.
+    """
+    with isolated_process_state():
+        features = adapter.features()
+        missing = [(f, features.get(f)) for f in scenario.features if features.get(f) is not None]
+        if missing:
+            detail = "; ".join(f"{f}: {why}" for f, why in missing)
+            return Cell(scenario.id, adapter.name, device, Verdict.UNSUPPORTED, detail)
+        observation = observe(scenario, adapter, device)
+    return judge(scenario, adapter.name, device, observation, divergence)
+
+
+# ---- isolation of process-wide state ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StateKeeper:
+    """One process-wide setting a cell can change: how to read it and how to put it back."""
+
+    name: str
+    save: Callable[[], Any]
+    restore: Callable[[Any], None]
+
+
+def _logger_levels() -> dict[str, int]:
+    manager = logging.Logger.manager
+    levels = {"": logging.root.level}
+    for name, logger in list(manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger):
+            levels[name] = logger.level
+    return levels
+
+
+def _restore_logger_levels(levels: dict[str, int]) -> None:
+    logging.root.setLevel(levels[""])
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger):
+            logger.setLevel(levels.get(name, logging.NOTSET))  # a logger made by the cell: reset
+
+
+def _restore_environ(saved: dict[str, str]) -> None:
+    if dict(os.environ) != saved:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _restore_cwd(saved: str) -> None:
+    if os.getcwd() != saved:
+        os.chdir(saved)
+
+
+def _torch_default_dtype() -> Any:
+    torch = sys.modules.get("torch")
+    return None if torch is None else torch.get_default_dtype()
+
+
+def _restore_torch_default_dtype(saved: Any) -> None:
+    torch = sys.modules.get("torch")
+    if torch is not None and saved is not None and torch.get_default_dtype() != saved:
+        torch.set_default_dtype(saved)
+
+
+def _jax_x64() -> Any:
+    jax = sys.modules.get("jax")
+    return None if jax is None else bool(jax.config.jax_enable_x64)
+
+
+def _restore_jax_x64(saved: Any) -> None:
+    jax = sys.modules.get("jax")
+    if jax is not None and saved is not None and bool(jax.config.jax_enable_x64) != saved:
+        jax.config.update("jax_enable_x64", saved)
+
+
+def _keras_floatx() -> Any:
+    config = getattr(sys.modules.get("keras"), "config", None)
+    return None if config is None else config.floatx()
+
+
+def _restore_keras_floatx(saved: Any) -> None:
+    config = getattr(sys.modules.get("keras"), "config", None)
+    if config is not None and saved is not None and config.floatx() != saved:
+        config.set_floatx(saved)
+
+
+def _restore_warning_filters(saved: list[Any]) -> None:
+    warnings.filters[:] = saved
+    warnings._filters_mutated()  # type: ignore[attr-defined]  # drop the modules' cached decisions
+
+
+#: Everything a cell may change for the whole process and ``run_cell`` puts back after it.
+#: A framework's setting is read only when the framework is already imported (never imported here).
+PROCESS_STATE: list[StateKeeper] = [
+    StateKeeper("numpy error state", np.geterr, lambda saved: np.seterr(**saved)),
+    StateKeeper("numpy print options", np.get_printoptions, lambda s: np.set_printoptions(**s)),
+    StateKeeper(
+        "logging.disable level",
+        lambda: logging.root.manager.disable,
+        logging.disable,
+    ),
+    StateKeeper("logger levels", _logger_levels, _restore_logger_levels),
+    StateKeeper("warnings filters", lambda: list(warnings.filters), _restore_warning_filters),
+    StateKeeper("environment variables", lambda: dict(os.environ), _restore_environ),
+    StateKeeper("working directory", os.getcwd, _restore_cwd),
+    StateKeeper("recursion limit", sys.getrecursionlimit, sys.setrecursionlimit),
+    StateKeeper("torch default dtype", _torch_default_dtype, _restore_torch_default_dtype),
+    StateKeeper("jax_enable_x64", _jax_x64, _restore_jax_x64),
+    StateKeeper("keras floatx", _keras_floatx, _restore_keras_floatx),
+]
+
+
+@contextmanager
+def isolated_process_state(keepers: list[StateKeeper] | None = None) -> Iterator[None]:
+    """Save every setting in ``keepers`` (default ``PROCESS_STATE``) and restore it on exit.
+
+    >>> with isolated_process_state():
+    ...     _ = np.seterr(all="raise")
+    >>> np.geterr()["divide"]
+    'warn'
+    """
+    chosen = PROCESS_STATE if keepers is None else keepers
+    saved = [(keeper, keeper.save()) for keeper in chosen]
+    try:
+        yield
+    finally:
+        for keeper, value in saved:
+            keeper.restore(value)
