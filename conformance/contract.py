@@ -485,11 +485,17 @@ def parametrize_adapters(metafunc: pytest.Metafunc, adapters: Sequence[Any] | No
     if metafunc.definition.stash.get(_PARAMETRIZED, False):
         return
     metafunc.definition.stash[_PARAMETRIZED] = True
+    broken: dict[str, str] = {}
     if adapters is None:
-        adapters = select(metafunc.config.getoption("adapter", default=None) or [])
+        selection = select(metafunc.config.getoption("adapter", default=None) or [])
+        adapters, broken = selection.adapters, selection.broken
     params = [
         pytest.param(adapter, id=_label(adapter), marks=pytest.mark.xdist_group(_label(adapter)))
         for adapter in adapters
+    ]
+    params += [  # a registered adapter that does not load is skipped by name, never fatal
+        pytest.param(None, id=f"{name}-broken", marks=pytest.mark.skip(reason=f"broken: {why}"))
+        for name, why in broken.items()
     ]
     metafunc.parametrize("conformance_adapter", params)
 

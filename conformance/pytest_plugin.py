@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from conformance.contract import parametrize_adapters
-from conformance.discovery import UnknownAdapterError, select
+from conformance.discovery import AdapterSpecError, UnknownAdapterError, select
 from conformance.divergences import Divergence, DivergenceFileError, load_divergences
 from conformance.outcome import Cell, Verdict, run_cell
 from conformance.protocol import Adapter, AdapterValidationError
@@ -26,6 +26,7 @@ from conformance.registry import Scenario, all_scenarios
 _VERDICTS = pytest.StashKey[collections.Counter]()
 _MATRIX = pytest.StashKey["Matrix"]()
 _ADAPTERS = pytest.StashKey[list]()
+_BROKEN = pytest.StashKey[dict]()
 
 
 @dataclass
@@ -33,7 +34,7 @@ class Matrix:
     """What this run covers: the selected adapters, their devices and divergences."""
 
     adapters: list[Adapter]
-    unavailable: dict[str, str]  # adapter name -> why it cannot run
+    unavailable: dict[str, str]  # adapter name -> why it cannot run (not installed, or broken)
     devices: dict[str, list[str]]
     divergences: dict[str, dict[str, Divergence]]
     scenarios: list[Scenario]
@@ -70,33 +71,38 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="append",
         default=[],
         metavar="NAME",
-        help="run the conformance matrix on this adapter only (repeatable; default: all registered)",
+        help="run the conformance matrix on this adapter only: an entry-point name or an import "
+        "path module:Attr for an adapter that is not registered (repeatable; default: every "
+        "registered adapter that loads)",
     )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "conformance: a scenario × adapter × device cell")
+    # the matrix groups cells by adapter for pytest-xdist; registered so runs without it are quiet
+    config.addinivalue_line("markers", "xdist_group(name): pytest-xdist runs a group on one worker")
     if getattr(config.option, "dist", None) == "load":
         config.option.dist = "loadgroup"  # keep each framework on as few workers as possible
-    try:
-        adapters = select(config.getoption("adapter"))
-    except (UnknownAdapterError, AdapterValidationError) as error:
+    try:  # only the selected adapters load; without --adapter a broken one is listed, not fatal
+        selection = select(config.getoption("adapter"))
+    except (UnknownAdapterError, AdapterSpecError, AdapterValidationError) as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[_VERDICTS] = collections.Counter()
-    config.stash[_ADAPTERS] = adapters  # the frameworks themselves are imported on first use
+    config.stash[_ADAPTERS] = selection.adapters  # the frameworks are imported on first use
+    config.stash[_BROKEN] = selection.broken
 
 
 def _matrix(config: pytest.Config) -> Matrix:
     """The run's matrix, built (importing each framework) only when a header or test needs it."""
     if _MATRIX not in config.stash:
-        config.stash[_MATRIX] = _build_matrix(config.stash[_ADAPTERS])
+        config.stash[_MATRIX] = _build_matrix(config.stash[_ADAPTERS], config.stash[_BROKEN])
     return config.stash[_MATRIX]
 
 
-def _build_matrix(adapters: list[Adapter]) -> Matrix:
+def _build_matrix(adapters: list[Adapter], broken: dict[str, str]) -> Matrix:
     scenarios = all_scenarios()
     known = [s.id for s in scenarios]
-    matrix = Matrix([], {}, {}, {}, scenarios)
+    matrix = Matrix([], {name: f"broken, {why}" for name, why in broken.items()}, {}, {}, scenarios)
     for adapter in adapters:
         why = adapter.available()
         if why is not None:
