@@ -20,16 +20,17 @@ so nested tapes give higher derivatives.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
 from reference_impl import _dtypes as dt
 from reference_impl import _ops, errors
-from reference_impl._core import Primitive, Tensor, call, convert, place
+from reference_impl._core import Primitive, Tensor, call, convert, place, state
 from reference_impl._dtypes import DType, as_dtype
 from reference_impl._ops import _device, _ns, defvjp
 
@@ -295,18 +296,70 @@ def get_static_value(tensor: Any, partial: bool = False) -> Any:
     return tensor
 
 
+@contextlib.contextmanager
+def _tapes_paused() -> Iterator[None]:
+    """No tape records inside the block (TensorFlow's ``record.stop_recording``); custom_gradient's
+    variable watchers still see the variables read."""
+    paused, state.tapes = state.tapes, []
+    try:
+        yield
+    finally:
+        state.tapes = paused
+
+
 def recompute_grad(f: Callable[..., Any]) -> Callable[..., Any]:
-    """``tf.recompute_grad``: the same function and the same gradients.
+    """``tf.recompute_grad``: ``f`` whose intermediates are recomputed during backprop.
 
-    Recomputing the forward pass during backprop only trades memory for time; the reference
-    keeps every intermediate instead, which gives the same values and gradients (of any order).
+    Built as TensorFlow builds it: a custom gradient whose forward runs with tapes paused and whose
+    backward reruns ``f`` under a fresh tape. That backward is itself a custom gradient that cannot
+    be differentiated again once it has variables, so, as in TensorFlow, a second derivative
+    through a block that reads variables raises NotImplementedError.
     """
+    from reference_impl._custom_gradient import custom_gradient
+    from reference_impl._gradient_tape import GradientTape
 
-    @functools.wraps(f)
     def recomputed(*args: Any, **kwargs: Any) -> Any:
-        return f(*args, **kwargs)
+        read: dict[int, Any] = {}
+        state.variable_watchers.append(read)
+        try:
+            with _tapes_paused():
+                result = f(*args, **kwargs)
+        finally:
+            state.variable_watchers.remove(read)
+        for variable in read.values():
+            # TensorFlow reads each variable again as an input of the recorded op, after the
+            # forward: that read is what makes the active tapes watch it.
+            variable.read_value()
 
-    return recomputed
+        def grad_fn(*upstream: Any, variables: Any = None) -> Any:
+            @custom_gradient
+            def backward(*dresult: Any) -> Any:
+                with GradientTape() as tape:
+                    inputs = [_ops.identity(a) for a in args]
+                    tape.watch(inputs)
+                    if variables:
+                        tape.watch(variables)
+                    again = f(*inputs, **kwargs)
+                grads = tape.gradient(
+                    again,
+                    [*inputs, *(variables or [])],
+                    output_gradients=list(dresult),
+                    unconnected_gradients="zero",
+                )
+
+                def transpose(*_: Any, **__: Any) -> Any:
+                    raise NotImplementedError(
+                        f"recompute_grad tried to transpose grad of {f.__name__}. Consider not "
+                        "using recompute_grad in forward modeautodiff"  # TensorFlow's wording
+                    )
+
+                return (grads[: len(inputs)], grads[len(inputs) :]), transpose
+
+            return backward(*upstream)
+
+        return result, grad_fn
+
+    return functools.wraps(f)(custom_gradient(recomputed))
 
 
 def softmax_cross_entropy_with_logits(
