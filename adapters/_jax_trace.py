@@ -21,7 +21,6 @@ one XLA program instead of one compile per batched primitive, which is most of i
 
 from __future__ import annotations
 
-import enum
 import functools
 import itertools
 import math
@@ -32,7 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from adapters._nest import flatten, pack_sequence_as
+from conformance.kit import UnconnectedGradients, flatten, pack_sequence_as
 
 __all__ = [
     "GradientTape",
@@ -649,13 +648,6 @@ def _batch_jacobian_transform(batch_index: Any) -> Callable[..., tuple[Any, ...]
         return (jax.vmap(jax.jacrev(per_example))(source, batch_index),)
 
     return _vmap_jacrev
-
-
-class UnconnectedGradients(str, enum.Enum):
-    """TensorFlow's enum, accepted and ignored: JAX returns zeros for unconnected sources."""
-
-    NONE = "none"
-    ZERO = "zero"
 
 
 _NO_EQUIVALENT = "JAX differentiates functions, not recordings"

@@ -8,11 +8,11 @@ and messages, so one classifier serves both.
 
 from __future__ import annotations
 
-import re
 import types
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from conformance.kit import ErrorRule, classify_by_rules
 from conformance.protocol import FEATURES, NEUTRAL_NAMES, ErrorKind, Mapping_
 
 __all__ = ["TF_ERROR_RULES", "TF_MAPPINGS", "TfShapedAdapter", "classify_tf_error", "tf_namespace"]
@@ -27,36 +27,37 @@ _SUBMODULE_NAMES = {
 }
 _CREATION = ("constant", "Variable", "zeros", "ones")
 
-#: (exception type name or None, message regex, kind), first match wins.
-TF_ERROR_RULES: tuple[tuple[str | None, str, ErrorKind], ...] = (
-    ("RuntimeError", r"non-persistent GradientTape can only be used", ErrorKind.CONSUMED_TAPE),
-    ("RuntimeError", r"stop recording a tape which is not recording", ErrorKind.NOT_RECORDING),
-    ("ValueError", r"Tape is not recording", ErrorKind.NOT_RECORDING),
-    ("ValueError", r"Tape is still recording", ErrorKind.ALREADY_RECORDING),
-    ("ValueError", r"Passed in object .* not tf\.Tensor", ErrorKind.INVALID_WATCH),
-    (
-        None,
+#: (exception type names, message regex, kind), first match wins.
+TF_ERROR_RULES: tuple[ErrorRule, ...] = (
+    ErrorRule(
+        ("RuntimeError",), r"non-persistent GradientTape can only be used", ErrorKind.CONSUMED_TAPE
+    ),
+    ErrorRule(
+        ("RuntimeError",), r"stop recording a tape which is not recording", ErrorKind.NOT_RECORDING
+    ),
+    ErrorRule(("ValueError",), r"Tape is not recording", ErrorKind.NOT_RECORDING),
+    ErrorRule(("ValueError",), r"Tape is still recording", ErrorKind.ALREADY_RECORDING),
+    ErrorRule(("ValueError",), r"Passed in object .* not tf\.Tensor", ErrorKind.INVALID_WATCH),
+    ErrorRule(
+        (),
         r"Incompatible shapes|Need first dimension|must have rank|[Ss]hapes? .* (are )?incompatible",
         ErrorKind.SHAPE_MISMATCH,
     ),
-    (None, r"was expected to be a \w+ tensor but is a", ErrorKind.DTYPE_MISMATCH),
-    ("LookupError", r"gradient registry has no entry", ErrorKind.NOT_DIFFERENTIABLE),
-    ("AttributeError", r"", ErrorKind.INTERNAL),
-    ("TypeError", r"", ErrorKind.INVALID_ARGUMENT),
-    ("ValueError", r"", ErrorKind.INVALID_ARGUMENT),
-    ("RuntimeError", r"must be created with persistent=True", ErrorKind.INVALID_ARGUMENT),
-    ("InternalError", r"returned too few gradients", ErrorKind.INVALID_ARGUMENT),
+    ErrorRule((), r"was expected to be a \w+ tensor but is a", ErrorKind.DTYPE_MISMATCH),
+    ErrorRule(("LookupError",), r"gradient registry has no entry", ErrorKind.NOT_DIFFERENTIABLE),
+    ErrorRule(("AttributeError",), r"", ErrorKind.INTERNAL),
+    ErrorRule(("TypeError",), r"", ErrorKind.INVALID_ARGUMENT),
+    ErrorRule(("ValueError",), r"", ErrorKind.INVALID_ARGUMENT),
+    ErrorRule(
+        ("RuntimeError",), r"must be created with persistent=True", ErrorKind.INVALID_ARGUMENT
+    ),
+    ErrorRule(("InternalError",), r"returned too few gradients", ErrorKind.INVALID_ARGUMENT),
 )
 
 
 def classify_tf_error(error: BaseException) -> ErrorKind:
     """Classify an exception raised by TensorFlow or by the reference implementation."""
-    names = {cls.__name__ for cls in type(error).__mro__}
-    message = str(error)
-    for type_name, pattern, kind in TF_ERROR_RULES:
-        if (type_name is None or type_name in names) and re.search(pattern, message):
-            return kind
-    return ErrorKind.UNKNOWN
+    return classify_by_rules(error, TF_ERROR_RULES)
 
 
 def _on_device(module: Any, fn: Callable[..., Any], device: str) -> Callable[..., Any]:
@@ -96,7 +97,7 @@ class TfShapedAdapter:
     def tensor_types(self) -> tuple[type, ...]:
         raise NotImplementedError
 
-    def features(self) -> Mapping[str, str | None]:
+    def features(self, device: str | None = None) -> Mapping[str, str | None]:
         return {name: None for name in FEATURES}
 
     def namespace(self, device: str) -> Any:

@@ -25,11 +25,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from conformance.kit import ErrorRule, classify_by_rules
 from conformance.protocol import FEATURES, ErrorKind, Mapping_
 
 __all__ = ["JaxAdapter", "JAX_ERROR_RULES"]
 
-_INSTALL_HINT = "jax is not installed (pip install 'jax[cpu]==0.10.2')"
+_INSTALL_HINT = "jax is not installed (pip install 'tape-conformance[jax]', or 'jax[cpu]==0.10.2')"
 
 #: Neutral ops whose arguments are all tensors: neutral name -> the native function recorded.
 #: The same table builds the namespace and the mapping rows, so the report cannot drift.
@@ -102,33 +103,33 @@ _TRACER_ERRORS = (  # a traced value used where Python needs a concrete one, or 
     "UnexpectedTracerError",
 )
 
-#: (exception type name or None, message regex, kind), first match wins; each rule is tested with
+#: (exception type names, message regex, kind), first match wins; each rule is tested with
 #: an error raised by real JAX code (tests/test_jax_adapter.py).
-JAX_ERROR_RULES: tuple[tuple[str | None, str, ErrorKind], ...] = (
-    (
-        None,
+JAX_ERROR_RULES: tuple[ErrorRule, ...] = (
+    ErrorRule(
+        (),
         r"requires real- or complex-valued inputs|requires real-valued outputs",
         ErrorKind.DTYPE_NOT_DIFFERENTIABLE,
     ),
-    (
-        None,
+    ErrorRule(
+        (),
         r"incompatible shapes|contracting dimensions to have the same shape|cannot reshape array"
         r"|inconsistent sizes for array axes|rank should be at least",
         ErrorKind.SHAPE_MISMATCH,
     ),
-    (None, r"requires arguments to have the same dtypes", ErrorKind.DTYPE_MISMATCH),
-    (
-        None,
+    ErrorRule((), r"requires arguments to have the same dtypes", ErrorKind.DTYPE_MISMATCH),
+    ErrorRule(
+        (),
         r"Reverse-mode differentiation does not work|Differentiation rule for .* not implemented",
         ErrorKind.NOT_DIFFERENTIABLE,
     ),
-    (None, r"tree structure|\(pytree\) structure", ErrorKind.INVALID_ARGUMENT),
-    (None, r"not a valid JAX (array )?type", ErrorKind.INVALID_ARGUMENT),
-    *((name, r"", ErrorKind.INVALID_ARGUMENT) for name in _TRACER_ERRORS),
-    ("AttributeError", r"", ErrorKind.INTERNAL),
-    ("TypeError", r"", ErrorKind.INVALID_ARGUMENT),
-    ("ValueError", r"", ErrorKind.INVALID_ARGUMENT),
-    ("IndexError", r"", ErrorKind.INVALID_ARGUMENT),
+    ErrorRule((), r"tree structure|\(pytree\) structure", ErrorKind.INVALID_ARGUMENT),
+    ErrorRule((), r"not a valid JAX (array )?type", ErrorKind.INVALID_ARGUMENT),
+    *(ErrorRule((name,), r"", ErrorKind.INVALID_ARGUMENT) for name in _TRACER_ERRORS),
+    ErrorRule(("AttributeError",), r"", ErrorKind.INTERNAL),
+    ErrorRule(("TypeError",), r"", ErrorKind.INVALID_ARGUMENT),
+    ErrorRule(("ValueError",), r"", ErrorKind.INVALID_ARGUMENT),
+    ErrorRule(("IndexError",), r"", ErrorKind.INVALID_ARGUMENT),
 )
 
 #: "got float32[3], but expected float32[2]": JAX names both types; which part differs decides.
@@ -148,11 +149,7 @@ def _classify_type_pair(message: str) -> ErrorKind | None:
 
 def _matching_rule(error: BaseException) -> int | None:
     """Index of the first rule of ``JAX_ERROR_RULES`` that ``error`` matches."""
-    names = {cls.__name__ for cls in type(error).__mro__}
-    for index, (type_name, pattern, _) in enumerate(JAX_ERROR_RULES):
-        if (type_name is None or type_name in names) and re.search(pattern, str(error)):
-            return index
-    return None
+    return next((i for i, rule in enumerate(JAX_ERROR_RULES) if rule.matches(error)), None)
 
 
 def classify_jax_error(error: BaseException) -> ErrorKind:
@@ -160,8 +157,7 @@ def classify_jax_error(error: BaseException) -> ErrorKind:
     by_types = _classify_type_pair(str(error))
     if by_types is not None:
         return by_types
-    index = _matching_rule(error)
-    return ErrorKind.UNKNOWN if index is None else JAX_ERROR_RULES[index][2]
+    return classify_by_rules(error, JAX_ERROR_RULES)
 
 
 # ---- mapping decisions --------------------------------------------------------------------
@@ -489,6 +485,8 @@ class JaxAdapter:
     """JAX 0.10 behind the neutral tape API (see the module docstring)."""
 
     name = "jax"
+    protocol_version = "1.1"
+    distribution = "jax"
 
     def available(self) -> str | None:
         try:
@@ -511,7 +509,7 @@ class JaxAdapter:
             has_gpu = False
         return ["CPU:0", "GPU:0"] if has_gpu else ["CPU:0"]
 
-    def features(self) -> Mapping[str, str | None]:
+    def features(self, device: str | None = None) -> Mapping[str, str | None]:
         return {name: _UNSUPPORTED.get(name) for name in FEATURES}
 
     def namespace(self, device: str) -> Any:

@@ -21,6 +21,8 @@ def _tf() -> Any:
 class TensorFlowAdapter(TfShapedAdapter):
     name = "tensorflow"
     logger = "tensorflow"
+    protocol_version = "1.1"
+    distribution = ("tensorflow", "tensorflow-cpu")  # either wheel provides the module
 
     def module(self) -> Any:
         return _tf()
@@ -33,7 +35,10 @@ class TensorFlowAdapter(TfShapedAdapter):
         try:
             _tf()
         except ImportError as error:
-            return f"tensorflow is not installed (pip install tensorflow-cpu==2.21.0): {error}"
+            return (
+                "tensorflow is not installed (pip install 'tape-conformance[tensorflow]', or "
+                f"tensorflow-cpu==2.21.0): {error}"
+            )
         return None
 
     def version(self) -> str:

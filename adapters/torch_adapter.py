@@ -23,21 +23,28 @@ Example::
 from __future__ import annotations
 
 import contextlib
-import dis
-import enum
 import functools
 import math
-import threading
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from adapters._nest import flatten, pack_sequence_as
+from conformance.kit import (
+    ErrorRule,
+    TapeStack,
+    UnconnectedGradients,
+    classify_by_rules,
+    flatten,
+    pack_sequence_as,
+    raised_by_user_code,
+    wants_zero,
+)
 from conformance.protocol import FEATURES, ErrorKind, Mapping_
 
 __all__ = ["GradientTape", "TorchAdapter", "TorchNamespace", "UnconnectedGradients"]
 
-_INSTALL_HINT = "pip install torch==2.13.0"
+_INSTALL_HINT = "pip install 'tape-conformance[torch]', or torch==2.13.0"
 _ADAPTERS_DIR = Path(__file__).resolve().parent
 
 
@@ -68,36 +75,10 @@ _UNSUPPORTED: dict[str, str] = {
 }
 
 
-class UnconnectedGradients(str, enum.Enum):
-    """TF's choices for a source the target does not depend on (also accepted as strings)."""
-
-    NONE = "none"
-    ZERO = "zero"
-
-
-def _wants_zero(unconnected_gradients: Any) -> bool:
-    """Whether ``unconnected_gradients`` asks for zeros; TF's ValueError text for a bad value."""
-    value = getattr(unconnected_gradients, "value", unconnected_gradients)
-    if value == UnconnectedGradients.ZERO.value:
-        return True
-    if value == UnconnectedGradients.NONE.value:
-        return False
-    raise ValueError(
-        f"Unknown value for unconnected_gradients: {unconnected_gradients!r} "
-        "(use 'none', 'zero' or fw.UnconnectedGradients.NONE/ZERO)"
-    )
-
-
 # ---- the tape ---------------------------------------------------------------------------------
 
-_THREAD_STATE = threading.local()
-
-
-def _active_tapes() -> list[GradientTape]:
-    """This thread's open tapes, innermost last (used only to decide ``create_graph``)."""
-    if not hasattr(_THREAD_STATE, "tapes"):
-        _THREAD_STATE.tapes = []
-    return _THREAD_STATE.tapes
+#: This thread's open tapes, innermost last: they decide ``create_graph`` (torch has one graph).
+_OPEN_TAPES = TapeStack()
 
 
 class GradientTape:
@@ -112,19 +93,15 @@ class GradientTape:
         if not watch_accessed_variables:
             reason = _UNSUPPORTED["watch_accessed_variables"]
             raise NotImplementedError(f"GradientTape(watch_accessed_variables=False): {reason}")
-        self._persistent = bool(persistent)
-        self._paused = False
+        self.persistent = bool(persistent)
+        self.paused = False
 
     def __enter__(self) -> GradientTape:
-        _active_tapes().append(self)
+        _OPEN_TAPES.push(self)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        tapes = _active_tapes()
-        for index in range(len(tapes) - 1, -1, -1):
-            if tapes[index] is self:
-                del tapes[index]
-                break
+        _OPEN_TAPES.remove(self)
 
     def watch(self, tensor: Any) -> None:
         """``requires_grad_()`` on each leaf of the nest; torch's own error for ints, non-leaves."""
@@ -134,13 +111,13 @@ class GradientTape:
     @contextlib.contextmanager
     def stop_recording(self) -> Iterator[None]:
         """``torch.no_grad()``: stops recording on this thread (every tape: torch has one graph)."""
-        paused_before = self._paused
-        self._paused = True
+        paused_before = self.paused
+        self.paused = True
         try:
             with _torch().no_grad():
                 yield
         finally:
-            self._paused = paused_before
+            self.paused = paused_before
 
     def reset(self) -> None:
         raise NotImplementedError(f"GradientTape.reset(): {_UNSUPPORTED['reset']}")
@@ -156,13 +133,11 @@ class GradientTape:
         With ``create_graph`` the new graph shares nodes with the recorded one (``x*x*x``'s
         backward multiplies by the recorded ``x*x``), so freeing it would break the outer tape.
         """
-        return True if self._persistent else None
+        return True if self.persistent else None
 
     def _create_graph(self) -> bool:
         """Whether a tape is open and recording now (this one counts only when persistent)."""
-        return any(
-            not tape._paused and (tape is not self or self._persistent) for tape in _active_tapes()
-        )
+        return _OPEN_TAPES.records_gradient_of(self)
 
     def gradient(
         self,
@@ -172,7 +147,7 @@ class GradientTape:
         unconnected_gradients: Any = UnconnectedGradients.NONE,
     ) -> Any:
         """``torch.autograd.grad`` on the flattened nests, repacked like ``sources``."""
-        zero = _wants_zero(unconnected_gradients)
+        zero = wants_zero(unconnected_gradients)
         grads = _torch().autograd.grad(
             flatten(target),
             flatten(sources),
@@ -195,7 +170,7 @@ class GradientTape:
         """One batched ``autograd.grad`` with the rows of an identity as seeds, per source reshaped
         to ``target.shape + source.shape``."""
         torch = _torch()
-        zero = _wants_zero(unconnected_gradients)
+        zero = wants_zero(unconnected_gradients)
         flat_sources = flatten(sources)
         flat_target = target.reshape(-1)
         seeds = torch.eye(flat_target.numel(), dtype=target.dtype, device=target.device)
@@ -224,7 +199,7 @@ class GradientTape:
     ) -> Any:
         """Per-example jacobian ``[B, t..., s...]``: seed ``j`` picks output ``j`` of each row."""
         torch = _torch()
-        zero = _wants_zero(unconnected_gradients)
+        zero = wants_zero(unconnected_gradients)
         _check_batch_shapes(target, source)
         batch = target.shape[0]
         per_example = math.prod(target.shape[1:])
@@ -707,32 +682,51 @@ _MAPPINGS: tuple[tuple[str, str, str], ...] = (
 # ---- error classification ------------------------------------------------------------------------
 
 #: (exception types, lower-case message fragments, kind): the first rule that matches decides.
-_ERROR_RULES: tuple[tuple[tuple[type[BaseException], ...], tuple[str, ...], ErrorKind], ...] = (
-    (
-        (RuntimeError,),
-        ("trying to backward through the graph a second time",),
+def _any_of(*fragments: str) -> str:
+    """A regex matching any of ``fragments`` literally (with ``re.IGNORECASE``)."""
+    return "|".join(re.escape(fragment) for fragment in fragments)
+
+
+#: torch raises builtin exceptions, so the message carries the meaning; first match wins.
+_ERROR_RULES: tuple[ErrorRule, ...] = (
+    ErrorRule(
+        ("RuntimeError",),
+        _any_of("trying to backward through the graph a second time"),
         ErrorKind.CONSUMED_TAPE,
+        re.IGNORECASE,
     ),
-    (
-        (RuntimeError,),
-        (
+    ErrorRule(
+        ("RuntimeError",),
+        _any_of(
             "does not require grad and does not have a grad_fn",
             "appears to not have been used in the graph",
             "one of the differentiated tensors does not require grad",
             "derivative for ",
         ),
         ErrorKind.NOT_DIFFERENTIABLE,
+        re.IGNORECASE,
     ),
-    ((RuntimeError,), ("only tensors of floating point",), ErrorKind.DTYPE_NOT_DIFFERENTIABLE),
-    (
-        (RuntimeError,),
-        ("can only change requires_grad flags of leaf variables",),
+    ErrorRule(
+        ("RuntimeError",),
+        _any_of("only tensors of floating point"),
+        ErrorKind.DTYPE_NOT_DIFFERENTIABLE,
+        re.IGNORECASE,
+    ),
+    ErrorRule(
+        ("RuntimeError",),
+        _any_of("can only change requires_grad flags of leaf variables"),
         ErrorKind.INVALID_WATCH,
+        re.IGNORECASE,
     ),
-    ((AttributeError,), ("has no attribute 'requires_grad_'",), ErrorKind.INVALID_WATCH),
-    (
-        (RuntimeError, ValueError, AssertionError),
-        (
+    ErrorRule(
+        ("AttributeError",),
+        _any_of("has no attribute 'requires_grad_'"),
+        ErrorKind.INVALID_WATCH,
+        re.IGNORECASE,
+    ),
+    ErrorRule(
+        ("RuntimeError", "ValueError", "AssertionError"),
+        _any_of(
             "grad can be implicitly created only for",  # "... (real) scalar outputs"
             "returned an incorrect number of gradients",
             "argument to `grad()` cannot be empty",
@@ -742,40 +736,28 @@ _ERROR_RULES: tuple[tuple[tuple[type[BaseException], ...], tuple[str, ...], Erro
             "unknown value for unconnected_gradients",
         ),
         ErrorKind.INVALID_ARGUMENT,
+        re.IGNORECASE,
     ),
-    (
-        (RuntimeError,),
-        ("dtype", "scalar type", "can't be cast to the desired output type"),
+    ErrorRule(
+        ("RuntimeError",),
+        _any_of("dtype", "scalar type", "can't be cast to the desired output type"),
         ErrorKind.DTYPE_MISMATCH,
+        re.IGNORECASE,
     ),
-    (
-        (RuntimeError, ValueError),
-        ("size of tensor", "shape", "must match", "inconsistent tensor size"),
+    ErrorRule(
+        ("RuntimeError", "ValueError"),
+        _any_of("size of tensor", "shape", "must match", "inconsistent tensor size"),
         ErrorKind.SHAPE_MISMATCH,
+        re.IGNORECASE,
     ),
-    ((TypeError, AttributeError), ("",), ErrorKind.INVALID_ARGUMENT),  # "" matches any message
+    ErrorRule(("TypeError", "AttributeError"), "", ErrorKind.INVALID_ARGUMENT),  # any message
 )
 
 
 def _raised_by_user_code(error: BaseException) -> bool:
     """Whether the innermost frame is a ``raise`` statement outside torch and the adapters."""
-    tb = error.__traceback__
-    if tb is None:
-        return False
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    filename = Path(tb.tb_frame.f_code.co_filename).resolve()
-    if _ADAPTERS_DIR in filename.parents or _is_inside_torch(filename):
-        return False
-    instruction = next(
-        (i for i in dis.get_instructions(tb.tb_frame.f_code) if i.offset == tb.tb_lasti), None
-    )
-    return instruction is not None and instruction.opname == "RAISE_VARARGS"
-
-
-def _is_inside_torch(filename: Path) -> bool:
     torch_dir = Path(_torch().__file__).resolve().parent
-    return torch_dir in filename.parents
+    return raised_by_user_code(error, [_ADAPTERS_DIR, torch_dir])
 
 
 # ---- the adapter -------------------------------------------------------------------------------
@@ -785,6 +767,8 @@ class TorchAdapter:
     """PyTorch autograd behind the neutral tape API (see the module docstring)."""
 
     name = "torch"
+    protocol_version = "1.1"
+    distribution = "torch"
 
     def available(self) -> str | None:
         try:
@@ -802,7 +786,7 @@ class TorchAdapter:
             devices.append("GPU:0")
         return devices
 
-    def features(self) -> Mapping[str, str | None]:
+    def features(self, device: str | None = None) -> Mapping[str, str | None]:
         return {feature: _UNSUPPORTED.get(feature) for feature in FEATURES}
 
     def namespace(self, device: str) -> TorchNamespace:
@@ -847,11 +831,7 @@ class TorchAdapter:
         """
         if _raised_by_user_code(error):
             return ErrorKind.USER_ERROR
-        message = str(error).lower()
-        for types, fragments, kind in _ERROR_RULES:
-            if isinstance(error, types) and any(fragment in message for fragment in fragments):
-                return kind
-        return ErrorKind.UNKNOWN
+        return classify_by_rules(error, _ERROR_RULES)
 
     def warning_loggers(self) -> Sequence[str]:
         return []  # torch warns through the warnings module, which the harness captures

@@ -39,6 +39,7 @@ from conformance.protocol import (
     AdapterValidationError,
     ErrorKind,
     Mapping_,
+    features_for,
     validate_adapter,
 )
 
@@ -169,24 +170,35 @@ def check_devices(adapter: Any) -> list[str]:
 
 
 def check_features(adapter: Any) -> list[str]:
-    """``features()`` answers exactly ``FEATURES``; each reason is a non-empty string."""
-    features, problem = _call(adapter, "features")
+    """``features(device)`` answers exactly ``FEATURES`` for ``None`` and for every device; each
+    reason is a non-empty string (a 1.0 adapter's ``features()`` without a device is accepted)."""
+    devices, problem = _call(adapter, "devices")
     if problem:
         return [problem]
+    problems: list[str] = []
+    for device in [None, *list(devices or [])]:
+        problems.extend(_check_features_on(adapter, device))
+    return list(dict.fromkeys(problems))
+
+
+def _check_features_on(adapter: Any, device: str | None) -> list[str]:
     label = _label(adapter)
-    if not hasattr(features, "keys"):
-        return [f"adapter {label!r}: features() returned {type(features).__name__}, not a mapping"]
+    call = f"features({device!r})" if device is not None else "features()"
+    try:
+        features = features_for(adapter, device)
+    except Exception as error:  # reported as a contract problem, never swallowed
+        return [f"adapter {label!r}: {call} raised {type(error).__name__}: {error}"]
     problems = []
     missing = sorted(set(FEATURES) - set(features))
     unknown = sorted(set(features) - set(FEATURES))
     if missing:
         problems.append(
-            f"adapter {label!r}: features() does not answer {', '.join(missing)} "
+            f"adapter {label!r}: {call} does not answer {', '.join(missing)} "
             "(None if supported, else why not)"
         )
     if unknown:
         problems.append(
-            f"adapter {label!r}: features() answers unknown features {', '.join(unknown)}; "
+            f"adapter {label!r}: {call} answers unknown features {', '.join(unknown)}; "
             f"valid: {', '.join(FEATURES)}"
         )
     empty = sorted(
@@ -194,7 +206,7 @@ def check_features(adapter: Any) -> list[str]:
     )
     if empty:
         problems.append(
-            f"adapter {label!r}: features() gives no reason for unsupported "
+            f"adapter {label!r}: {call} gives no reason for unsupported "
             f"{', '.join(empty)}; a reason must be a non-empty str a user can act on"
         )
     return problems

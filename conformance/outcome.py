@@ -35,7 +35,7 @@ from conformance.expect import (
     render_tree,
     warnings_mismatch,
 )
-from conformance.protocol import Adapter, ErrorKind
+from conformance.protocol import Adapter, ErrorKind, features_for
 from conformance.registry import Scenario, UserError
 
 __all__ = [
@@ -264,7 +264,7 @@ def run_cell(
     (``isolated_process_state``), so a verdict never depends on the cells that ran before it.
     """
     with isolated_process_state():
-        features = adapter.features()
+        features = features_for(adapter, device)  # per device since protocol 1.1
         missing = [(f, features.get(f)) for f in scenario.features if features.get(f) is not None]
         if missing:
             detail = "; ".join(f"{f}: {why}" for f, why in missing)

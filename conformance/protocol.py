@@ -1,28 +1,44 @@
 """What an adapter must provide: the contract between the suite and a framework.
 
-Adapters import this module (and nothing else from ``conformance``). A scenario receives an
-adapter's ``namespace`` as ``fw`` and writes TensorFlow-shaped code against it; the names it may
-use are listed in ``NEUTRAL_NAMES``. Everything framework-specific (converting results to NumPy,
-classifying native errors, which features exist, how each call was mapped) is answered by the
-adapter itself.
+Adapters import this module and ``conformance.kit`` (helpers), nothing else from ``conformance``.
+A scenario receives an adapter's ``namespace`` as ``fw`` and writes TensorFlow-shaped code against
+it; the names it may use are listed in ``NEUTRAL_NAMES``. Everything framework-specific
+(converting results to NumPy, classifying native errors, which features exist on which device,
+how each call was mapped) is answered by the adapter itself.
+
+The protocol is a public contract, versioned as ``ADAPTER_PROTOCOL_VERSION`` (``MAJOR.MINOR``).
+Within a major version an adapter written for an older minor version keeps working: methods and
+their meanings stay, new arguments come with defaults (``features(device=None)`` in 1.1), and new
+``FEATURES`` names are listed in ``FEATURES_SINCE`` so that an older adapter that does not answer
+them is reported ``unsupported`` for them instead of failing. An adapter may say which version it
+was written for (``protocol_version = "1.1"``); one of another major version is refused on load.
 """
 
 from __future__ import annotations
 
 import enum
+import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
+    "ADAPTER_PROTOCOL_VERSION",
     "Adapter",
     "ErrorKind",
     "FEATURES",
+    "FEATURES_SINCE",
     "Mapping_",
     "NEUTRAL_NAMES",
     "AdapterValidationError",
+    "declared_protocol_version",
+    "features_for",
     "validate_adapter",
 ]
+
+#: This protocol's version, ``"MAJOR.MINOR"`` (1.0: the first public one; 1.1: ``features(device)``,
+#: ``protocol_version``, and ``conformance.kit``).
+ADAPTER_PROTOCOL_VERSION = "1.1"
 
 
 class ErrorKind(str, enum.Enum):
@@ -59,6 +75,10 @@ FEATURES: Mapping[str, str] = {
     "threads": "tapes are thread-local",
     "strings": "string tensors",
 }
+
+#: Feature names added after 1.0 -> the protocol version that added them. An adapter declaring an
+#: older ``protocol_version`` need not answer them; ``features_for`` marks them unsupported.
+FEATURES_SINCE: Mapping[str, str] = {}
 
 #: The neutral API: every name a scenario may use on ``fw``. Every adapter namespace must
 #: define all of them (a feature the framework lacks may raise ``NotImplementedError``).
@@ -144,6 +164,9 @@ class Adapter(Protocol):
     """
 
     name: str  # the id used by --adapter, e.g. "torch"
+    # Optional: ``protocol_version: str`` (e.g. "1.1"), the version this adapter was written for;
+    # ``distribution: str``, the framework's package name (e.g. "torch"), which lets
+    # ``tapeconf adapters`` read its version from package metadata without importing it.
 
     def available(self) -> str | None:
         """``None`` when the framework can be used, else why not (e.g. "torch is not installed")."""
@@ -154,8 +177,13 @@ class Adapter(Protocol):
     def devices(self) -> Sequence[str]:
         """Devices this adapter can run scenarios on here, e.g. ``["CPU:0"]``."""
 
-    def features(self) -> Mapping[str, str | None]:
-        """For each name in ``FEATURES``: ``None`` if supported, else why it is not."""
+    def features(self, device: str | None = None) -> Mapping[str, str | None]:
+        """For each name in ``FEATURES``: ``None`` if supported on ``device``, else why it is not.
+
+        ``device`` is one of ``devices()``, or ``None`` for "on every device" (a feature
+        unsupported on some device only, e.g. float16 arithmetic on a CPU build, is supported for
+        ``None`` and unsupported for that device). Adapters of protocol 1.0 take no argument.
+        """
 
     def namespace(self, device: str) -> Any:
         """The neutral API object handed to scenarios as ``fw``, placing tensors on ``device``."""
@@ -190,6 +218,39 @@ class AdapterValidationError(TypeError):
     """An adapter does not satisfy the protocol; the message names the adapter and the gap."""
 
 
+def _version_tuple(text: str) -> tuple[int, int]:
+    major, _, minor = text.partition(".")
+    return int(major), int(minor or 0)
+
+
+def declared_protocol_version(adapter: Any) -> str:
+    """The protocol version ``adapter`` says it implements (``"1.0"`` when it does not say)."""
+    declared = getattr(adapter, "protocol_version", None)
+    return declared if isinstance(declared, str) else "1.0"
+
+
+def features_for(adapter: Any, device: str | None) -> dict[str, str | None]:
+    """``adapter.features(device)``, also for a 1.0 adapter whose ``features()`` takes no device.
+
+    Feature names added after the adapter's declared protocol version that it does not answer are
+    unsupported, with a reason saying so.
+    """
+    method = adapter.features
+    try:
+        takes_device = bool(inspect.signature(method).parameters)
+    except (TypeError, ValueError):  # a builtin or C method: assume the current protocol
+        takes_device = True
+    answer = dict(method(device) if takes_device else method())
+    declared = _version_tuple(declared_protocol_version(adapter))
+    for name, since in FEATURES_SINCE.items():
+        if name not in answer and declared < _version_tuple(since):
+            answer[name] = (
+                f"adapter {adapter.name!r} implements protocol {'.'.join(map(str, declared))}, "
+                f"older than {since}, which added the feature {name!r}"
+            )
+    return answer
+
+
 _REQUIRED_METHODS = (
     "available",
     "version",
@@ -204,6 +265,28 @@ _REQUIRED_METHODS = (
     "mappings",
     "divergences_path",
 )
+
+
+def _check_protocol_version(adapter: Any, label: str) -> None:
+    declared = getattr(adapter, "protocol_version", None)
+    if declared is None:
+        return
+    ours = ADAPTER_PROTOCOL_VERSION
+    try:
+        major, _ = _version_tuple(str(declared))
+    except ValueError:
+        major = None
+    if not isinstance(declared, str) or major is None:
+        raise AdapterValidationError(
+            f"adapter {label!r}: protocol_version={declared!r}, but should be a string "
+            f"'MAJOR.MINOR' such as {ours!r}"
+        )
+    if major != _version_tuple(ours)[0]:
+        raise AdapterValidationError(
+            f"adapter {label!r} implements tapeconf adapter protocol {declared}, but this "
+            f"tape-conformance speaks {ours} (major versions differ): install a tape-conformance "
+            f"release of protocol {major}.x, or update the adapter"
+        )
 
 
 def validate_adapter(adapter: Any, *, check_namespace: bool = True) -> None:
@@ -221,9 +304,10 @@ def validate_adapter(adapter: Any, *, check_namespace: bool = True) -> None:
             f"adapter {label!r} does not implement the tapeconf Adapter protocol: "
             f"missing {', '.join(missing)}"
         )
+    _check_protocol_version(adapter, label)
     if not check_namespace or adapter.available() is not None:
         return
-    features = adapter.features()
+    features = features_for(adapter, None)
     unknown = sorted(set(features) - set(FEATURES))
     absent = sorted(set(FEATURES) - set(features))
     if unknown or absent:

@@ -6,7 +6,9 @@ The broken adapters are real ones (the reference implementation) with one promis
 
 from __future__ import annotations
 
+import threading
 import types
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +21,25 @@ from conformance.contract import (
     test_contract,
     verify_adapter,
 )
-from conformance.protocol import ErrorKind, Mapping_
+from conformance.kit import (
+    ErrorRule,
+    TapeStack,
+    classify_by_rules,
+    flatten,
+    pack_sequence_as,
+    raised_by_user_code,
+    wants_zero,
+)
+from conformance.outcome import Verdict, run_cell
+from conformance.protocol import (
+    ADAPTER_PROTOCOL_VERSION,
+    AdapterValidationError,
+    ErrorKind,
+    Mapping_,
+    features_for,
+    validate_adapter,
+)
+from conformance.registry import all_scenarios
 
 # ---- adapters with one promise broken ------------------------------------------------------------
 
@@ -222,3 +242,162 @@ def test_parametrizing_twice_is_harmless(pytester):
     pytester.makepyfile("from conformance.contract import *  # noqa: F403")
     result = pytester.runpytest("--adapter", "reference")
     result.assert_outcomes(passed=1)
+
+
+# ---- the protocol's version and features(device) -------------------------------------------------
+
+
+class WrittenForProtocol10(ReferenceAdapter):
+    """An adapter as written for protocol 1.0: no protocol_version, features() takes no device."""
+
+    name = "protocol_1_0"
+    protocol_version = None
+
+    def features(self) -> dict[str, str | None]:  # type: ignore[override]
+        return dict(super().features())
+
+
+class Float16NotOnCpu(ReferenceAdapter):
+    """float16 works in general but not on CPU:0 (as a CPU build without half arithmetic)."""
+
+    name = "float16_not_on_cpu"
+
+    def features(self, device: str | None = None) -> dict[str, str | None]:
+        answer = dict(super().features(device))
+        if device == "CPU:0":
+            answer["float16"] = "this build has no float16 kernels on CPU; use GPU:0"
+        return answer
+
+
+def _first_scenario_needing(feature: str) -> Any:
+    return next(s for s in all_scenarios() if feature in s.features)
+
+
+def test_an_adapter_written_for_protocol_1_0_still_works():
+    """Compatibility within major version 1: a 1.0 adapter passes the contract and runs cells."""
+    adapter = WrittenForProtocol10()
+    assert check_adapter(adapter).problems == []
+    assert features_for(adapter, "CPU:0")["float16"] is None
+    scenario = _first_scenario_needing("variables")
+    assert run_cell(scenario, adapter, "CPU:0", None).verdict is Verdict.CONFORMS
+
+
+def test_features_can_depend_on_the_device():
+    """features(device) makes a cell unsupported on one device only, with the adapter's reason."""
+    adapter = Float16NotOnCpu()
+    assert check_adapter(adapter).problems == []
+    assert features_for(adapter, None)["float16"] is None
+    cell = run_cell(_first_scenario_needing("float16"), adapter, "CPU:0", None)
+    assert cell.verdict is Verdict.UNSUPPORTED
+    assert "no float16 kernels on CPU" in cell.detail
+
+
+@pytest.mark.parametrize(
+    ("declared", "fragment"),
+    [
+        ("2.0", "implements tapeconf adapter protocol 2.0, but this tape-conformance speaks"),
+        ("one", "protocol_version='one', but should be a string 'MAJOR.MINOR'"),
+        (1.1, "protocol_version=1.1, but should be a string 'MAJOR.MINOR'"),
+    ],
+)
+def test_an_adapter_of_another_major_version_is_refused(declared, fragment):
+    """Loading checks protocol_version: another major version is a clear, typed error."""
+
+    class Declares(ReferenceAdapter):
+        name = "declares"
+        protocol_version = declared
+
+    with pytest.raises(AdapterValidationError, match="adapter 'declares'") as caught:
+        validate_adapter(Declares(), check_namespace=False)
+    assert fragment in str(caught.value)
+
+
+def test_in_tree_adapters_declare_the_current_protocol():
+    """The adapters shipped here are written for this protocol version."""
+    from adapters.jax_adapter import JaxAdapter
+    from adapters.tensorflow_adapter import TensorFlowAdapter
+    from adapters.torch_adapter import TorchAdapter
+
+    for adapter in (ReferenceAdapter(), TensorFlowAdapter(), TorchAdapter(), JaxAdapter()):
+        assert adapter.protocol_version == ADAPTER_PROTOCOL_VERSION, adapter.name
+
+
+# ---- the adapter kit -----------------------------------------------------------------------------
+
+
+def test_kit_nest_follows_tf_nest_rules():
+    """Dicts flatten by sorted key and pack back in the caller's key order; sizes must agree."""
+    structure = {"b": 1, "a": [2, (3, {"d": 4, "c": 5})]}
+    assert flatten(structure) == [2, 3, 5, 4, 1]
+    packed = pack_sequence_as(structure, ["a0", "a1", "c", "d", "b"])
+    assert packed == {"b": "b", "a": ["a0", ("a1", {"d": "d", "c": "c"})]}
+    assert list(packed) == ["b", "a"]
+    with pytest.raises(ValueError, match="cannot pack 2 leaves into a structure with 5 leaves"):
+        pack_sequence_as(structure, [1, 2])
+
+
+class _Tape:
+    def __init__(self, persistent: bool = False) -> None:
+        self.persistent, self.paused = persistent, False
+
+
+def test_tape_stack_decides_create_graph():
+    """A gradient is recorded when another open tape records, or its own tape is persistent."""
+    stack = TapeStack()
+    outer, inner, persistent = _Tape(), _Tape(), _Tape(persistent=True)
+    stack.push(inner)
+    assert not stack.records_gradient_of(inner)  # alone and non-persistent: stops recording
+    stack.push(outer)
+    assert stack.records_gradient_of(inner)
+    outer.paused = True  # inside outer.stop_recording()
+    assert not stack.records_gradient_of(inner)
+    stack.remove(outer)
+    stack.remove(inner)
+    stack.push(persistent)
+    assert stack.records_gradient_of(persistent)
+    assert not stack.is_open(inner)
+
+
+def test_tape_stack_is_per_thread():
+    """A tape opened on one thread is not open on another (TF's tapes are thread-local)."""
+    stack, tape, seen = TapeStack(), _Tape(), []
+    stack.push(tape)
+    thread = threading.Thread(target=lambda: seen.append(stack.open_tapes()))
+    thread.start()
+    thread.join()
+    assert seen == [[]] and stack.open_tapes() == [tape]
+
+
+def test_wants_zero_accepts_tf_spellings_only():
+    """'none'/'zero' or the enum; anything else is TF's ValueError naming the value."""
+    assert wants_zero("zero") and not wants_zero("none")
+    with pytest.raises(ValueError, match="Unknown value for unconnected_gradients: 'ZERO'"):
+        wants_zero("ZERO")
+
+
+def test_error_rules_match_type_names_and_message_fragments():
+    """First matching rule wins; types match along the MRO; no rule matching is UNKNOWN."""
+    rules = (
+        ErrorRule(("LookupError",), r"no entry", ErrorKind.NOT_DIFFERENTIABLE),
+        ErrorRule((), r"shape", ErrorKind.SHAPE_MISMATCH),
+    )
+    assert classify_by_rules(KeyError("no entry for op"), rules) is ErrorKind.NOT_DIFFERENTIABLE
+    assert classify_by_rules(ValueError("bad shape [2]"), rules) is ErrorKind.SHAPE_MISMATCH
+    assert classify_by_rules(ValueError("other"), rules) is ErrorKind.UNKNOWN
+
+
+def _user_raises() -> None:
+    raise RuntimeError("boom from grad")
+
+
+def test_raised_by_user_code_tells_the_scenario_from_the_library():
+    """A raise statement in user code counts; one inside a library directory does not."""
+    try:
+        _user_raises()
+    except RuntimeError as error:
+        assert raised_by_user_code(error, [])
+        assert not raised_by_user_code(error, [Path(__file__).parent])
+    try:
+        wants_zero("sideways")
+    except ValueError as error:  # raised by the kit on the adapter's behalf
+        assert not raised_by_user_code(error, [])

@@ -100,7 +100,9 @@ def test_module_imports_without_jax() -> None:
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert "jax is not installed (pip install 'jax[cpu]==0.10.2')" in done.stdout
+    assert "jax is not installed (pip install 'tape-conformance[jax]', or 'jax[cpu]==0.10.2')" in (
+        done.stdout
+    )
 
 
 def test_devices_metadata_and_paths() -> None:

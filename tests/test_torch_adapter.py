@@ -121,7 +121,9 @@ def test_module_imports_without_torch():
     result = subprocess.run(
         [sys.executable, "-c", program], cwd=REPO_ROOT, capture_output=True, text=True, check=True
     )
-    assert result.stdout.strip() == "torch is not installed (pip install torch==2.13.0)"
+    assert result.stdout.strip() == (
+        "torch is not installed (pip install 'tape-conformance[torch]', or torch==2.13.0)"
+    )
 
 
 def test_conversions(adapter, fw):

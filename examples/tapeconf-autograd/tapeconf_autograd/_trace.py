@@ -19,7 +19,6 @@ no special case (autograd's trace levels do the work).
 
 from __future__ import annotations
 
-import enum
 import itertools
 import math
 from collections.abc import Callable, Sequence
@@ -29,6 +28,9 @@ import autograd
 import autograd.numpy as anp
 import numpy as np
 from autograd.builtins import tuple as traced_tuple
+
+# tf.nest's rules (lists, tuples, dicts by sorted key) and TF's unconnected_gradients choices
+from conformance.kit import UnconnectedGradients, flatten, pack_sequence_as
 
 __all__ = ["GradientTape", "Node", "SubGraph", "Tensor", "UnconnectedGradients", "record"]
 
@@ -48,33 +50,6 @@ class Node:
 
     def run(self, values: Sequence[Any]) -> Any:
         return self.fn(*values, **self.static)
-
-
-# ---- nests (tf.nest's rules: lists, tuples, dicts by sorted key) --------------------------------
-
-
-def flatten(structure: Any) -> list[Any]:
-    """The leaves of a nest of lists, tuples and dicts, in ``tf.nest`` order."""
-    if isinstance(structure, dict):
-        return [leaf for key in sorted(structure) for leaf in flatten(structure[key])]
-    if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in flatten(item)]
-    return [structure]
-
-
-def pack_sequence_as(structure: Any, flat: Sequence[Any]) -> Any:
-    """``flat`` rebuilt in the shape of ``structure`` (the inverse of ``flatten``)."""
-    leaves = iter(flat)
-
-    def rebuild(item: Any) -> Any:
-        if isinstance(item, dict):
-            packed = {key: rebuild(item[key]) for key in sorted(item)}
-            return {key: packed[key] for key in item}
-        if isinstance(item, (list, tuple)):
-            return type(item)(rebuild(x) for x in item)
-        return next(leaves)
-
-    return rebuild(structure)
 
 
 # ---- tensors -------------------------------------------------------------------------------
@@ -332,13 +307,6 @@ def _distinct(sources: Sequence[Any]) -> tuple[list[Tensor], list[int]]:
         if len(slots) == slot_of[id(source)]:
             slots.append(source)
     return slots, [slot_of[id(s)] for s in sources]
-
-
-class UnconnectedGradients(str, enum.Enum):
-    """TensorFlow's choices, accepted and ignored: autograd gives unconnected sources zeros."""
-
-    NONE = "none"
-    ZERO = "zero"
 
 
 class GradientTape:

@@ -19,12 +19,12 @@ convention) the adapter shows autograd's behaviour: the differences are declared
 from __future__ import annotations
 
 import functools
-import re
 import types
 from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata, resources
 from typing import Any
 
+from conformance.kit import ErrorRule, classify_by_rules, flatten, pack_sequence_as
 from conformance.protocol import FEATURES, ErrorKind, Mapping_
 
 __all__ = ["AUTOGRAD_ERROR_RULES", "AutogradAdapter", "classify_autograd_error"]
@@ -48,31 +48,27 @@ _UNSUPPORTED: dict[str, str] = {
 
 # ---- errors ------------------------------------------------------------------------------------
 
-#: (exception type name or None, message regex, kind), first match wins; each rule is tested with
+#: (exception type names, message regex, kind), first match wins; each rule is tested with
 #: an error raised by real autograd/NumPy code (tests/test_tapeconf_autograd.py).
-AUTOGRAD_ERROR_RULES: tuple[tuple[str | None, str, ErrorKind], ...] = (
-    ("TypeError", r"Can't differentiate w\.r\.t\. type", ErrorKind.DTYPE_NOT_DIFFERENTIABLE),
-    ("NotImplementedError", r"VJP of .* not defined", ErrorKind.NOT_DIFFERENTIABLE),
-    (
-        "ValueError",
+AUTOGRAD_ERROR_RULES: tuple[ErrorRule, ...] = (
+    ErrorRule(("TypeError",), r"Can't differentiate w\.r\.t\. type", ErrorKind.DTYPE_NOT_DIFFERENTIABLE),
+    ErrorRule(("NotImplementedError",), r"VJP of .* not defined", ErrorKind.NOT_DIFFERENTIABLE),
+    ErrorRule(
+        ("ValueError",),
         r"could not be broadcast|mismatch in its core dimension|cannot reshape array"
         r"|input array dimensions .* must match|must have the same shape",
         ErrorKind.SHAPE_MISMATCH,
     ),
-    ("AttributeError", r"", ErrorKind.INTERNAL),
-    ("TypeError", r"", ErrorKind.INVALID_ARGUMENT),
-    ("ValueError", r"", ErrorKind.INVALID_ARGUMENT),
-    ("IndexError", r"", ErrorKind.INVALID_ARGUMENT),
+    ErrorRule(("AttributeError",), r"", ErrorKind.INTERNAL),
+    ErrorRule(("TypeError",), r"", ErrorKind.INVALID_ARGUMENT),
+    ErrorRule(("ValueError",), r"", ErrorKind.INVALID_ARGUMENT),
+    ErrorRule(("IndexError",), r"", ErrorKind.INVALID_ARGUMENT),
 )
 
 
 def classify_autograd_error(error: BaseException) -> ErrorKind:
     """Map an exception raised through autograd or NumPy to a neutral kind."""
-    names = {cls.__name__ for cls in type(error).__mro__}
-    for type_name, pattern, kind in AUTOGRAD_ERROR_RULES:
-        if (type_name is None or type_name in names) and re.search(pattern, str(error)):
-            return kind
-    return ErrorKind.UNKNOWN
+    return classify_by_rules(error, AUTOGRAD_ERROR_RULES)
 
 
 # ---- ops -----------------------------------------------------------------------------------------
@@ -288,7 +284,7 @@ def custom_gradient(f: Callable[..., Any]) -> Callable[..., Any]:
     """
     from autograd.extend import defvjp_argnums, primitive
 
-    from tapeconf_autograd._trace import Tensor, flatten, pack_sequence_as, record, value_of
+    from tapeconf_autograd._trace import Tensor, record, value_of
 
     @functools.wraps(f)
     def decorated(*args: Any) -> Any:
@@ -480,6 +476,8 @@ class AutogradAdapter:
     """HIPS autograd behind the neutral tape API (see the module docstring)."""
 
     name = "autograd"
+    protocol_version = "1.1"  # the tapeconf adapter protocol this adapter was written for
+    distribution = "autograd"  # `tapeconf adapters` reads its version from package metadata
 
     def available(self) -> str | None:
         try:
@@ -494,7 +492,7 @@ class AutogradAdapter:
     def devices(self) -> Sequence[str]:
         return ["CPU:0"]
 
-    def features(self) -> Mapping[str, str | None]:
+    def features(self, device: str | None = None) -> Mapping[str, str | None]:
         return {name: _UNSUPPORTED.get(name) for name in FEATURES}
 
     def namespace(self, device: str) -> Any:
