@@ -14,7 +14,6 @@ class ReferenceAdapter(TfShapedAdapter):
     name = "reference"
     logger = "reference_impl"
     protocol_version = "1.1"
-    distribution = "tape-conformance"
 
     def module(self) -> Any:
         import reference_impl

@@ -137,16 +137,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     adapters = verbs.add_parser(
         "adapters",
-        help="the adapters found, with versions, devices, and whether they can run",
-        description="Load each adapter in a worker process and show its version, devices, "
-        "unsupported features and declared divergences, or why it cannot run.",
+        help="the adapters found, with versions, and whether they can run (--devices: devices)",
+        description="Show each adapter's version (from package metadata: no framework is "
+        "imported), unsupported features and declared divergences, or why it cannot run. "
+        "--devices loads each adapter in a worker process to list its devices too (slower).",
     )
     adapters.add_argument(
         "--adapter",
         action="append",
         default=[],
         metavar="NAME",
-        help="only this adapter (a name or module:attr; repeatable)",
+        help="only this adapter (NAME, module:attr or NAME@PYTHON; repeatable)",
+    )
+    adapters.add_argument(
+        "--devices",
+        action="store_true",
+        help="also list devices (imports every framework, each in its own worker process)",
     )
     adapters.add_argument("--json", action="store_true", help="as JSON")
     adapters.set_defaults(handler=_adapters)
@@ -297,11 +303,15 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _adapters(args: argparse.Namespace) -> int:
+    from conformance.discovery import describe_installed, split_interpreter
     from conformance.report import resolve_adapter_specs
     from conformance.report.runner import describe_adapters
 
     specs = resolve_adapter_specs(args.adapter)
-    blocks = describe_adapters(specs)
+    # devices need the framework, and another environment (NAME@PYTHON) needs its worker
+    in_worker = [s for s in specs if args.devices or split_interpreter(s)[1] is not None]
+    described = dict(zip(in_worker, describe_adapters(in_worker), strict=True)) if in_worker else {}
+    blocks = [described[s] if s in described else describe_installed(s) for s in specs]
     if args.json:
         print(json.dumps(blocks, indent=1))
     else:

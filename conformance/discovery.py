@@ -30,9 +30,11 @@ from conformance.protocol import Adapter, AdapterValidationError, validate_adapt
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "AdapterImportError",
     "AdapterSpecError",
     "Selection",
     "UnknownAdapterError",
+    "describe_installed",
     "discover",
     "is_import_path",
     "load",
@@ -46,6 +48,10 @@ ENTRY_POINT_GROUP = "tapeconf.adapters"
 
 class UnknownAdapterError(ValueError):
     """An adapter name that no entry point provides; the message lists the known ones."""
+
+
+class AdapterImportError(ImportError):
+    """A ``module:Attr`` adapter whose module or attribute cannot be imported (not installed)."""
 
 
 class AdapterSpecError(ValueError):
@@ -99,9 +105,9 @@ def _import_target(spec: str) -> Any:
         target: Any = importlib.import_module(module_name)
         for attr in attr_path.split("."):
             target = getattr(target, attr)
-    except Exception as error:  # a broken third-party module must name itself
-        raise AdapterValidationError(
-            f"adapter {spec!r} failed to load: {type(error).__name__}: {error}"
+    except Exception as error:  # a missing or broken module must name itself
+        raise AdapterImportError(
+            f"adapter {spec!r} cannot be imported: {type(error).__name__}: {error}"
         ) from error
     return target
 
@@ -123,8 +129,9 @@ def load(spec: str) -> Adapter:
     """The adapter an entry-point name or a ``module:attr`` import path names, validated.
 
     Raises ``UnknownAdapterError`` for an unregistered name, ``AdapterSpecError`` for a form that
-    cannot run in this process (``NAME@PYTHON``), and ``AdapterValidationError`` for something
-    that fails to import or is not an adapter (naming it).
+    cannot run in this process (``NAME@PYTHON``), ``AdapterImportError`` for an import path that
+    cannot be imported, and ``AdapterValidationError`` for an entry point that fails to load or
+    something that is not an adapter (each naming it).
     """
     target_spec, python = split_interpreter(spec)
     if python is not None:
@@ -159,7 +166,7 @@ def discover() -> Selection:
     for name in registered_names():
         try:
             selection.adapters.append(load(name))
-        except AdapterValidationError as error:
+        except (AdapterImportError, AdapterValidationError) as error:
             selection.broken[name] = str(error)
     return selection
 
@@ -188,3 +195,73 @@ def select(specs: Sequence[str] | None) -> Selection:
             "give each adapter once"
         )
     return Selection(adapters)
+
+
+# ---- describing adapters without importing their frameworks ------------------------------------
+
+
+def _distribution_version(names: Any) -> str | None:
+    """The installed version of the first of ``names`` (a distribution name or several), if any."""
+    from importlib import metadata
+
+    for name in [names] if isinstance(names, str) else list(names or ()):
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def _divergence_count(adapter: Adapter) -> int:
+    from conformance.divergences import load_divergences
+    from conformance.registry import all_scenarios
+
+    path = adapter.divergences_path()
+    return len(load_divergences(path, [s.id for s in all_scenarios()])) if path else 0
+
+
+def describe_installed(spec: str) -> dict[str, Any]:
+    """What ``tapeconf adapters`` shows for ``spec``, without importing the framework if it can.
+
+    An adapter with a ``distribution`` attribute is "installed" when that distribution's package
+    metadata is present, and its version is read from there (milliseconds; importing TensorFlow
+    takes seconds). Otherwise ``available()`` and ``version()`` are called. Devices are left
+    empty: they need the framework itself (``tapeconf adapters --devices``). The result has the
+    shape of the report's adapters block.
+    """
+    from conformance.protocol import features_for
+
+    block: dict[str, Any] = {
+        "name": split_interpreter(spec)[0],
+        "spec": spec,
+        "available": False,
+        "reason": None,
+        "error": None,
+        "version": None,
+        "devices": [],
+        "features": {},
+        "mappings": [],
+        "divergences_file": None,
+        "declared_divergences": 0,
+    }
+    try:
+        adapter = load(spec)
+        block["name"] = adapter.name
+        version = _distribution_version(getattr(adapter, "distribution", None))
+        why = None if version is not None else adapter.available()
+        if why is not None:
+            block["reason"] = str(why)
+            return block
+        path = adapter.divergences_path()
+        block.update(
+            available=True,
+            version=version if version is not None else str(adapter.version()),
+            features={name: why for name, why in features_for(adapter, None).items()},
+            divergences_file=str(path) if path else None,
+            declared_divergences=_divergence_count(adapter),
+        )
+    except AdapterImportError as error:  # not installed here: unavailable, with the reason
+        block["reason"] = str(error)
+    except Exception as error:  # a broken adapter is shown as broken, the others still listed
+        block["error"] = f"{type(error).__name__}: {error}"
+    return block

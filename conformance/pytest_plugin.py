@@ -17,7 +17,12 @@ from typing import Any
 import pytest
 
 from conformance.contract import parametrize_adapters
-from conformance.discovery import AdapterSpecError, UnknownAdapterError, select
+from conformance.discovery import (
+    AdapterImportError,
+    AdapterSpecError,
+    UnknownAdapterError,
+    select,
+)
 from conformance.divergences import Divergence, DivergenceFileError, load_divergences
 from conformance.outcome import Cell, Verdict, run_cell
 from conformance.protocol import Adapter, AdapterValidationError
@@ -85,7 +90,12 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.dist = "loadgroup"  # keep each framework on as few workers as possible
     try:  # only the selected adapters load; without --adapter a broken one is listed, not fatal
         selection = select(config.getoption("adapter"))
-    except (UnknownAdapterError, AdapterSpecError, AdapterValidationError) as error:
+    except (
+        AdapterImportError,
+        AdapterSpecError,
+        AdapterValidationError,
+        UnknownAdapterError,
+    ) as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[_VERDICTS] = collections.Counter()
     config.stash[_ADAPTERS] = selection.adapters  # the frameworks are imported on first use

@@ -161,14 +161,15 @@ def test_list_by_area_and_as_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert "areas: tutorial" in _one_line_error(capsys.readouterr().err)
 
 
-def test_adapters_describes_each_from_a_worker(capsys: pytest.CaptureFixture[str]) -> None:
-    """`tapeconf adapters`: version, devices and state; one that cannot load says why."""
-    assert (
-        main(["adapters", "--adapter", "reference", "--adapter", "json:NoAdapter", "--json"]) == 0
-    )
+@pytest.mark.parametrize("devices", [[], ["--devices"]], ids=["metadata", "worker"])
+def test_adapters_describes_each(capsys: pytest.CaptureFixture[str], devices: list[str]) -> None:
+    """`tapeconf adapters`: version and state (devices with --devices); one that cannot load
+    says why."""
+    argv = ["adapters", "--adapter", "reference", "--adapter", "json:NoAdapter", "--json"]
+    assert main(argv + devices) == 0
     reference, missing = json.loads(capsys.readouterr().out)
     assert reference["name"] == "reference" and reference["available"] is True
-    assert reference["devices"] and reference["version"]
+    assert reference["version"] and bool(reference["devices"]) == bool(devices)
     assert missing["available"] is False and "NoAdapter" in missing["reason"]
     assert main(["adapters", "--adapter", "reference"]) == 0
     line = capsys.readouterr().out.strip()
