@@ -25,7 +25,16 @@ from typing import Any
 
 from reference_impl import _dtypes, _ops, errors, nest
 from reference_impl._backend import DeviceMismatchError, available_devices, backend_for_device
-from reference_impl._core import IndexedSlices, Tensor, TensorShape, convert, place, state, to_array
+from reference_impl._core import (
+    IndexedSlices,
+    Tensor,
+    TensorShape,
+    _holds_tensor,
+    convert,
+    place,
+    state,
+    to_array,
+)
 from reference_impl._custom_gradient import custom_gradient
 from reference_impl._dtypes import (
     DType,
@@ -127,17 +136,33 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str | None 
     """``tf.constant``: a tensor from a Python or NumPy value (float32 for Python floats)."""
     if type(value) is float and dtype is None and shape is None and state.device == "CPU:0":
         return Tensor(_float32(value), float32)  # the common case, without NumPy's array machinery
-    if isinstance(value, Tensor):
-        value = value._value
-    array, resolved = to_array(value, dtype)
-    if shape is not None:
-        import numpy as np
+    import numpy as np
 
-        array = (
-            np.broadcast_to(array, tuple(shape)).copy()
-            if array.size == 1
-            else np.reshape(array, shape)
-        )
+    if is_tensor(value) or (isinstance(value, (list, tuple)) and _holds_tensor(value)):
+        tensor = convert(value)  # reads a variable; packs a list that holds tensors
+        if dtype is not None and as_dtype(dtype) is not tensor.dtype and isinstance(value, Tensor):
+            raise TypeError(
+                f"Expected tensor {tensor.numpy()} with dtype {as_dtype(dtype)!r}, but got dtype "
+                f"{tensor.dtype!r}."
+            )
+        array, resolved = np.asarray(tensor.numpy()), tensor.dtype
+        if dtype is not None and as_dtype(dtype) is not resolved:  # a variable's value is cast
+            resolved = as_dtype(dtype)
+            array = array.astype(resolved._np)
+    else:
+        array, resolved = to_array(value, dtype)
+    if shape is not None:
+        wanted = int(np.prod(tuple(shape), dtype=np.int64))
+        if array.size == 1:
+            array = np.broadcast_to(array, tuple(shape)).copy()
+        elif array.size == wanted:
+            array = np.reshape(array, tuple(shape))
+        else:
+            raise TypeError(
+                f"Eager execution of tf.constant with unsupported shape. Tensor {array} (converted "
+                f"from {value!r}) has {array.size} elements, but got `shape` {shape!r} with "
+                f"{wanted} elements)."
+            )
     return Tensor(place(array), resolved)
 
 
@@ -223,7 +248,7 @@ math = _module(
     square=square,
     subtract=subtract,
     tanh=tanh,
-    truediv=divide,
+    truediv=_ops.truediv,
 )
 nn = _module(
     "nn",

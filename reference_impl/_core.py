@@ -27,7 +27,17 @@ from reference_impl._backend import (
     backend_of,
     device_of,
 )
-from reference_impl._dtypes import DType, as_dtype, dtype_of_array, float32, int32, int64, string
+from reference_impl._dtypes import (
+    DType,
+    as_dtype,
+    complex128,
+    dtype_of_array,
+    float32,
+    int32,
+    int64,
+    string,
+    type_string,
+)
 from reference_impl._dtypes import bool_ as bool_dtype
 
 __all__ = [
@@ -78,6 +88,8 @@ class TensorShape(tuple):
 
     def __repr__(self) -> str:
         return f"TensorShape({list(self)})"
+
+    __str__ = tuple.__repr__  # print(x.shape) shows (3, 2), as TensorFlow's
 
 
 class ArrayValue:
@@ -139,10 +151,21 @@ class Tensor(ArrayValue):
         return _Ref(self)
 
     def __repr__(self) -> str:
-        return f"<tf.Tensor: shape={tuple(self.shape)}, dtype={self._dtype.name}, numpy={numpy_text(self.numpy())}>"
+        return f"<tf.Tensor: shape={self.shape}, dtype={self._dtype.name}, numpy={numpy_text(self.numpy())}>"
 
     def __str__(self) -> str:
-        return f"tf.Tensor({self.numpy()}, shape={tuple(self.shape)}, dtype={self._dtype.name})"
+        text = numpy_text(self.numpy(), is_repr=False)
+        return f"tf.Tensor({text}, shape={self.shape}, dtype={self._dtype.name})"
+
+    def __format__(self, format_spec: str) -> str:
+        return format(self.numpy(), format_spec)  # "{:.2f}".format(t) formats the value
+
+    @property
+    def name(self) -> str:
+        raise AttributeError("Tensor.name is undefined when eager execution is enabled.")
+
+    def __hash__(self) -> int:  # elementwise __eq__, as in TensorFlow 2
+        raise TypeError("Tensor is unhashable. Instead, use tensor.ref() as the key.")
 
     def __index__(self) -> int:
         return int(self._value)
@@ -159,12 +182,12 @@ class Tensor(ArrayValue):
             raise TypeError("Cannot iterate over a scalar tensor.")
         return (self[i] for i in range(shape[0]))
 
-    __hash__ = None  # type: ignore[assignment]  # elementwise __eq__, as in TensorFlow 2
 
-
-def numpy_text(value: Any) -> str:
-    """A value as TensorFlow's reprs print it: ``2.0`` for scalars, ``array([...])`` otherwise."""
-    return repr(value) if isinstance(value, np.ndarray) and value.ndim else str(value)
+def numpy_text(value: Any, is_repr: bool = True) -> str:
+    """A value as TensorFlow's reprs print it (``2.0``, ``array([...])``; str: ``[1. 2.]``); text
+    of several lines starts on a line of its own, as TensorFlow's ``_numpy_text``."""
+    text = repr(value) if is_repr and isinstance(value, np.ndarray) and value.ndim else str(value)
+    return "\n" + text if "\n" in text else text
 
 
 class _Ref:
@@ -219,45 +242,153 @@ class IndexedSlices:
 
 
 # ---- conversion -------------------------------------------------------------------------------
+#
+# TensorFlow's ``convert_to_tensor`` rules, in one place:
+# - a Python value (a scalar or nested lists of them) gets its dtype from all its leaves: bools
+#   -> bool, ints -> int32 (int64 when one does not fit), any float -> float32, any complex ->
+#   complex128, strings/bytes -> string; a requested dtype must be able to hold every leaf
+#   (``1.5`` is no int32: TypeError), and an unsupported or mixed leaf is a ValueError;
+# - a NumPy value keeps its dtype, is copied (the caller may write to its array later), and is
+#   cast to a requested dtype (``np.float64(1.5)`` as int32 is 1, as in TensorFlow);
+# - a tensor passes through (a different requested dtype is a ValueError), a variable is read.
 
-_PYTHON_DEFAULTS = {float: float32, int: int32, bool: bool_dtype, str: string, bytes: string}
+_PYTHON_KINDS = {bool: "b", int: "i", float: "f", complex: "c", str: "s", bytes: "s"}
+#: The leaf kinds each requested dtype kind accepts from a Python value.
+_ACCEPTS = {"bool": "b", "int": "bi", "float": "bif", "complex": "bifc", "string": "s"}
+_NUMPY_KINDS = {"b": "b", "i": "i", "u": "i", "f": "f", "c": "c", "S": "s", "U": "s"}
 
 
 def _is_tensor_like(value: Any) -> bool:
     return hasattr(value, "_as_tensor") or isinstance(value, Tensor)
 
 
-def to_array(value: Any, dtype: DType | None = None) -> tuple[Any, DType]:
-    """A Python or NumPy value as a backend array and its DType, with TensorFlow's defaults.
+def _unsupported(value: Any) -> ValueError:
+    return ValueError(
+        f"Attempt to convert a value ({value!r}) with an unsupported type ({type(value)!r}) to a "
+        "Tensor."
+    )
 
-    Python floats become float32 and Python ints int32 (int64 when they do not fit); NumPy
-    arrays keep their dtype. An explicit ``dtype`` that cannot hold the value is a TypeError.
-    """
+
+def _cannot_convert(value: Any, dtype: DType) -> TypeError:
+    return TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {type_string(dtype)}")
+
+
+def _leaves(value: Any) -> tuple[str, Any, Any]:
+    """The kinds of a Python value's leaves (``"bif"``...), its first unsupported leaf, and its
+    first leaf if that is a NumPy scalar (whose dtype then wins, as in TensorFlow)."""
+    kinds: set[str] = set()
+    bad = first_numpy = None
+    stack, first = [value], True
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(reversed(item))
+            continue
+        if isinstance(item, (np.ndarray, np.generic)):
+            kind = _NUMPY_KINDS.get(item.dtype.kind, "n")
+            if first:
+                first_numpy = item
+        else:
+            kind = _PYTHON_KINDS.get(type(item), "n")
+        if kind == "n" and bad is None:
+            bad = (item,)
+        kinds.add(kind)
+        first = False
+    return "".join(sorted(kinds)), bad, first_numpy
+
+
+def _default_dtype(value: Any, kinds: str, bad: Any, first_numpy: Any) -> DType:
+    """The dtype TensorFlow infers for a Python value with leaves of ``kinds``."""
+    if "n" in kinds:
+        if kinds == "n":
+            raise _unsupported(bad[0])
+        raise ValueError("Can't convert Python sequence with mixed types to Tensor.")
+    if "s" in kinds:
+        if kinds != "s":
+            raise ValueError("Can't convert Python sequence with mixed types to Tensor.")
+        return string
+    if first_numpy is not None and first_numpy.dtype.kind in "fc":
+        if _NUMPY_KINDS[first_numpy.dtype.kind] == ("c" if "c" in kinds else "f"):
+            return dtype_of_array(first_numpy)
+    if "c" in kinds:
+        return complex128
+    if "f" in kinds or not kinds:  # [] is float32
+        return float32
+    if "i" in kinds:
+        return int32
+    return bool_dtype
+
+
+def _python_array(value: Any, dtype: DType | None) -> tuple[Any, DType]:
+    """A Python scalar or nested sequence as a NumPy array, with TensorFlow's dtype rules."""
+    kind = _PYTHON_KINDS.get(type(value))
+    if kind is not None:
+        kinds, bad, first_numpy = kind, None, None
+    elif isinstance(value, (list, tuple)):
+        kinds, bad, first_numpy = _leaves(value)
+    else:
+        raise _unsupported(value)
+    requested = dtype is not None
+    if dtype is None:
+        dtype = _default_dtype(value, kinds, bad, first_numpy)
+    elif "n" in kinds:
+        _default_dtype(value, kinds, bad, first_numpy)  # raises the unsupported/mixed error
+    elif not set(kinds) <= set(_ACCEPTS[_kind_of(dtype)]):
+        raise _cannot_convert(value, dtype)
+    if dtype is string:
+        return _string_array(value), string
+    try:
+        array = np.array(value)
+    except ValueError as error:
+        if "inhomogeneous" in str(error) or "sequence" in str(error):
+            raise ValueError("Can't convert non-rectangular Python sequence to Tensor.") from None
+        raise
+    if array.dtype.kind in "uO":  # NumPy holds Python ints beyond int64 as uint64 or objects
+        raise ValueError("Can't convert Python sequence with out-of-range integer to Tensor.")
+    if not requested and dtype is int32 and array.size:
+        if array.min() < -(2**31) or array.max() >= 2**31:
+            dtype = int64
+    return array.astype(dtype._np), dtype
+
+
+def _kind_of(dtype: DType) -> str:
+    if dtype.is_bool:
+        return "bool"
+    if dtype.is_integer:
+        return "int"
+    if dtype.is_complex:
+        return "complex"
+    return "float" if dtype.is_floating else "string"
+
+
+def _numpy_array(value: Any, dtype: DType | None) -> tuple[Any, DType]:
+    """A NumPy value as a fresh array (TensorFlow copies), cast to ``dtype`` when one is given."""
+    array = np.array(value)
+    kind = array.dtype.kind
+    if kind in "SUO":
+        if kind == "O" and not all(isinstance(s, (str, bytes)) for s in array.flat):
+            raise ValueError(
+                "Failed to convert a NumPy array to a Tensor (Unsupported object type object)."
+            )
+        if dtype is not None and dtype is not string:
+            raise ValueError(f"could not convert string to {type_string(dtype)}: {value!r}")
+        return _string_array(array), string
+    if dtype is None:
+        return array, dtype_of_array(array)
+    if dtype is string:
+        raise _cannot_convert(value, dtype)
+    if kind == "c" and not dtype.is_complex:
+        array = array.real  # TensorFlow keeps the real part (NumPy warns; TensorFlow too)
+    return array.astype(dtype._np, copy=False), dtype
+
+
+def to_array(value: Any, dtype: DType | None = None) -> tuple[Any, DType]:
+    """A Python or NumPy value as a NumPy array and its DType, with TensorFlow's rules (above)."""
     if dtype is not None:
         dtype = as_dtype(dtype)
-        if dtype is string:
-            return _string_array(value), string
-        array = np.asarray(value)
-        if array.dtype.kind in "fc" and dtype.is_integer:
-            raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}")
-        if array.dtype.kind == "c" and not dtype.is_complex:
-            raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}")
-        return array.astype(dtype._np, copy=False), dtype
     if isinstance(value, (np.ndarray, np.generic)):
-        array = np.asarray(value)
-        if array.dtype.kind in "SUO":
-            return _string_array(value), string
-        return array, dtype_of_array(array)
-    array = np.asarray(value)
-    kind = array.dtype.kind
-    if kind == "f":
-        return array.astype(np.float32), float32
-    if kind in "iu":
-        fits = array.size == 0 or (array.min() >= -(2**31) and array.max() < 2**31)
-        return (array.astype(np.int32), int32) if fits else (array.astype(np.int64), int64)
-    if kind in "SUO":
-        return _string_array(value), string
-    return array, dtype_of_array(array)
+        return _numpy_array(value, dtype)
+    return _python_array(value, dtype)
 
 
 def _string_array(value: Any) -> np.ndarray:
@@ -276,6 +407,40 @@ def place(array: Any) -> Any:
     return backend_for_device(device).asarray(np.asarray(array), device)
 
 
+def _holds_tensor(value: Any) -> bool:
+    """Whether a (nested) list or tuple holds a tensor or variable somewhere."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif _is_tensor_like(item):
+            return True
+    return False
+
+
+def _pack(values: Sequence[Any], dtype: DType | None) -> Tensor:
+    """A list holding tensors, stacked (TensorFlow's autopacking): the first tensor's dtype
+    decides, the other values are converted to it."""
+    if dtype is None:
+        dtype = _first_tensor_dtype(values)
+    items = [
+        _pack(v, dtype) if isinstance(v, (list, tuple)) and _holds_tensor(v) else v for v in values
+    ]
+    return _ops.stack_converted(items, dtype)
+
+
+def _first_tensor_dtype(values: Sequence[Any]) -> DType | None:
+    stack = list(reversed(values))
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(reversed(item))
+        elif _is_tensor_like(item):
+            return item.dtype
+    return None
+
+
 def convert(value: Any, dtype: DType | None = None) -> Tensor:
     """``tf.convert_to_tensor``: tensors pass through, variables are read, the rest is wrapped."""
     if isinstance(value, Tensor):
@@ -286,15 +451,36 @@ def convert(value: Any, dtype: DType | None = None) -> Tensor:
             )
         return value
     if hasattr(value, "_as_tensor"):
+        if dtype is not None and as_dtype(dtype) is not value.dtype and hasattr(value, "assign"):
+            raise ValueError(
+                f"Incompatible type conversion requested to type {as_dtype(dtype).name} for "
+                f"`tf.Variable of type {value.dtype.name}. (Variable: {value!r})"
+            )
         return value._as_tensor()
-    if isinstance(value, (list, tuple)) and any(_is_tensor_like(v) for v in value):
-        return _ops.stack([convert(v, dtype) for v in value])
+    if isinstance(value, (list, tuple)) and _holds_tensor(value):
+        return _pack(value, as_dtype(dtype) if dtype is not None else None)
     if value is None:
-        raise ValueError(
-            "Attempt to convert a value (None) with an unsupported type (<class 'NoneType'>) to a Tensor."
-        )
+        raise _unsupported(None)
     array, resolved = to_array(value, dtype)
     return Tensor(place(array), resolved)
+
+
+def convert_beside(value: Any, dtype: DType, like: Any) -> Tensor:
+    """``value`` converted to ``dtype`` (strictly, as ``convert``) on the device of the array
+    ``like``: the operand rule of TensorFlow's ops, where a Python or NumPy operand takes the
+    tensor operand's dtype. Tensors and variables pass through unchanged (the op checks them)."""
+    if isinstance(value, Tensor):
+        return value
+    if hasattr(value, "_as_tensor"):
+        return value._as_tensor()
+    if isinstance(value, (list, tuple)) and _holds_tensor(value):
+        return _pack(value, dtype)
+    if value is None:
+        raise _unsupported(None)
+    array, resolved = to_array(value, dtype)
+    if not isinstance(like, (np.ndarray, np.generic)) and array.dtype != object:
+        array = backend_of(like).asarray(array, device_of(like))
+    return Tensor(array, resolved)
 
 
 # ---- tapes and recording ----------------------------------------------------------------------
@@ -339,8 +525,11 @@ class Primitive:
         self.n_outputs = n_outputs
         self.broadcasts = broadcasts
 
-    def backward(self, record: OpRecord, grads: list[Any]) -> Sequence[Any]:
-        """One gradient (or ``None``) per input of ``record``."""
+    def backward(
+        self, record: OpRecord, grads: list[Any], needs: Sequence[bool]
+    ) -> Sequence[Any]:
+        """One gradient (or ``None``) per input of ``record``; ``needs[i]`` says whether this
+        backward pass needs input ``i``'s (per call: several threads may share the record)."""
         if self.rules is None:
             raise LookupError(f"gradient registry has no entry for: {self.tf_name}")
         inputs, kwargs = record.inputs, record.kwargs
@@ -349,12 +538,12 @@ class Primitive:
         if self.variadic:
             rule = self.rules[0]
             return [
-                rule(i, upstream, ans, inputs, **kwargs) if record.needs[i] else None
+                rule(i, upstream, ans, inputs, **kwargs) if needs[i] else None
                 for i in range(len(inputs))
             ]
         result = []
         for i, rule in enumerate(self.rules):
-            if not record.needs[i] or rule is None:
+            if not needs[i] or rule is None:
                 result.append(None)
                 continue
             grad = rule(upstream, ans, *inputs, **kwargs)
@@ -367,7 +556,7 @@ class Primitive:
 class OpRecord:
     """One recorded op: its primitive, inputs, outputs and static arguments, in tape order."""
 
-    __slots__ = ("primitive", "inputs", "outputs", "kwargs", "seq", "needs")
+    __slots__ = ("primitive", "inputs", "outputs", "kwargs", "seq")
 
     def __init__(
         self,
@@ -381,7 +570,6 @@ class OpRecord:
         self.outputs = outputs
         self.kwargs = kwargs
         self.seq = _next_id()
-        self.needs: Sequence[bool] = ()  # set during backprop: which inputs need a gradient
 
 
 class Tape:
@@ -393,10 +581,12 @@ class Tape:
         "tensor_ids",
         "producer",
         "watched_variables",
+        "released",
     )
 
     def __init__(self, persistent: bool, watch_accessed_variables: bool) -> None:
         self.persistent = persistent
+        self.released = False  # a non-persistent tape's records are gone after one gradient
         self.watch_accessed_variables = watch_accessed_variables
         self.tensor_ids: set[int] = set()
         self.producer: dict[int, OpRecord] = {}
@@ -529,6 +719,16 @@ def _accumulate(grads: dict[int, Any], tensor_id: int, grad: Any) -> None:
     if previous is None:
         grads[tensor_id] = grad
         return
+    if not isinstance(previous, (Tensor, IndexedSlices)) or not isinstance(
+        grad, (Tensor, IndexedSlices)
+    ):
+        # TensorFlow's C++ aggregation asserts here (an empty AssertionError): a custom gradient
+        # that returns a Python or NumPy value cannot be summed with another contribution
+        raise AssertionError(
+            "a custom_gradient grad_fn returned a non-tensor gradient "
+            f"({type(previous if not isinstance(previous, (Tensor, IndexedSlices)) else grad).__name__}) "
+            "that must be summed with another one: return tensors (tf.constant(...))"
+        )
     if type(previous) is IndexedSlices and type(grad) is IndexedSlices:
         # later contributions come from older ops (newest first): put them first, as TF orders them
         grads[tensor_id] = IndexedSlices(
@@ -542,6 +742,16 @@ def _accumulate(grads: dict[int, Any], tensor_id: int, grad: Any) -> None:
 
 def _dense(grad: Any) -> Any:
     return grad._as_tensor() if type(grad) is IndexedSlices else grad
+
+
+def _as_upstream(grad: Any, output: Tensor) -> Any:
+    """An upstream gradient as an op's backward rule takes it: dense, and a tensor (a custom
+    gradient may return a Python or NumPy value, which the op converts, as TensorFlow's ops do)."""
+    if type(grad) is Tensor:
+        return grad
+    if type(grad) is IndexedSlices:
+        return grad._as_tensor()
+    return _ops._like(grad, output)
 
 
 def backprop(
@@ -574,10 +784,10 @@ def backprop(
                 for o, g in zip(outputs, upstream, strict=True)
             ]
         if not getattr(entry.primitive, "accepts_sparse", False):
-            upstream = [_dense(g) for g in upstream]
+            upstream = [_as_upstream(g, o) for g, o in zip(upstream, outputs, strict=True)]
         inputs = entry.inputs
-        entry.needs = [t._id in live and t._dtype.is_trainable for t in inputs]
-        input_grads = entry.primitive.backward(entry, upstream)
+        needs = [t._id in live and t._dtype.is_trainable for t in inputs]
+        input_grads = entry.primitive.backward(entry, upstream, needs)
         if len(input_grads) < len(inputs):
             raise errors.InternalError(
                 None,
@@ -585,7 +795,7 @@ def backprop(
                 f"Recorded operation '{entry.primitive.name}' returned too few gradients. "
                 f"Expected {len(inputs)} but received {len(input_grads)}",
             )
-        for tensor, grad, needed in zip(inputs, input_grads, entry.needs, strict=True):
+        for tensor, grad, needed in zip(inputs, input_grads, needs, strict=True):
             if grad is not None and needed:
                 _accumulate(grads, tensor._id, grad)
     return [grads.get(s._id) for s in sources]

@@ -19,7 +19,13 @@ __all__ = ["custom_gradient"]
 
 
 class _CustomGradientOp:
-    """The recorded op of one custom_gradient call; its backward is the user's grad_fn."""
+    """The recorded op of one custom_gradient call; its backward is the user's grad_fn.
+
+    As in TensorFlow, ``grad_fn`` gets the upstream gradients as they are (an IndexedSlices
+    stays one) and what it returns is used as is: a Python float it returns is the gradient.
+    """
+
+    accepts_sparse = True
 
     def __init__(
         self, name: str, grad_fn: Callable[..., Any], n_inputs: int, variables: list[Any]
@@ -30,7 +36,7 @@ class _CustomGradientOp:
         self.n_inputs = n_inputs
         self.variables = variables
 
-    def backward(self, entry: OpRecord, grads: list[Any]) -> Sequence[Any]:
+    def backward(self, entry: OpRecord, grads: list[Any], needs: Sequence[bool]) -> Sequence[Any]:
         if self.variables:
             input_grads, variable_grads = self.grad_fn(*grads, variables=self.variables)
             if len(variable_grads) != len(self.variables):
@@ -45,10 +51,7 @@ class _CustomGradientOp:
                 f"custom_gradient function expected to return {self.n_inputs} gradients, "
                 f"but returned {len(flat)} instead."
             )
-        grads = [*flat, *variable_grads]
-        return [
-            None if g is None else _beside(g, entry.inputs[i : i + 1]) for i, g in enumerate(grads)
-        ]
+        return [*flat, *variable_grads]
 
 
 def _beside(value: Any, inputs: Sequence[Any]) -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DType", "as_dtype", "dtype_of_array"]
+__all__ = ["DType", "as_dtype", "dtype_of_array", "type_string"]
 
 try:  # bfloat16 comes with ml_dtypes (installed alongside TensorFlow and JAX); optional here
     import ml_dtypes
@@ -115,6 +115,15 @@ _BY_ENUM = {
     18: complex128,
     19: float16,
 }
+
+
+#: TensorFlow's C++ names (``DataTypeString``), which its op and conversion messages print.
+_TYPE_STRINGS = {"float32": "float", "float64": "double", "float16": "half"}
+
+
+def type_string(dtype: DType) -> str:
+    """``dtype`` as TensorFlow's C++ messages name it: ``float`` for float32, ``double``, ``half``."""
+    return _TYPE_STRINGS.get(dtype.name, dtype.name)
 
 
 def dtype_of_array(array: Any) -> DType:

@@ -15,10 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from reference_impl import _ops
+from reference_impl import _ops, errors
 from reference_impl import nest as _nest
 from reference_impl._backend import backend_of, device_of
 from reference_impl._core import IndexedSlices, Tape, Tensor, backprop, convert, state
+from reference_impl._dtypes import as_dtype
 from reference_impl._logging import log_first_n, logger
 from reference_impl._variables import Variable
 
@@ -26,6 +27,12 @@ __all__ = ["GradientTape", "UnconnectedGradients"]
 
 _CONSUMED = (
     "A non-persistent GradientTape can only be used to compute one set of gradients (or jacobians)"
+)
+_RELEASED = "Internal state of the gradient tape is invalid: failed to find operation producing a tensor"
+_NOT_IN_CONTEXT = (
+    "gradient() cannot be invoked within the GradientTape context (i.e., while operations are "
+    "being recorded). Either move the call to gradient() to be outside the 'with tf.GradientTape' "
+    "block, or use a persistent tape: 'with tf.GradientTape(persistent=true)'"
 )
 _IN_CONTEXT_WARNING = (
     "Calling GradientTape.gradient on a persistent tape inside its context is significantly less "
@@ -66,26 +73,36 @@ def _watchables(structure: Any) -> list[Any]:
     return found
 
 
-def _check_target(item: Any) -> Any:
+def _check_tensor(item: Any) -> Any:
+    """A gradient target or source must be a tensor or variable; anything else fails as in
+    TensorFlow, whose error comes from its internals: ``IsTrainable`` reads the item as a dtype
+    (``as_dtype``: a TypeError if it is none), then the tape reads ``.dtype`` (for a value that
+    names a non-trainable dtype, such as ``3.0``, enum int32) or ``._id`` (for a trainable one)."""
     if isinstance(item, (Tensor, Variable)):
         return item
-    if item is None:
-        raise TypeError("Cannot convert the argument `type_value`: None to a TensorFlow DType.")
-    raise AttributeError(
-        f"gradient targets must be Tensors or Variables; got {item!r} of type "
-        f"'{type(item).__name__}' (wrap it with tf.constant and watch it)"
-    )
+    named = _as_tf_dtype(item)
+    if named is None:
+        raise TypeError(f"Cannot convert the argument `type_value`: {item!r} to a TensorFlow DType.")
+    kind = type(item)
+    type_name = f"numpy.{kind.__name__}" if kind.__module__ == "numpy" else kind.__name__
+    missing = "_id" if named.is_trainable else "dtype"
+    raise AttributeError(f"'{type_name}' object has no attribute '{missing}'")
 
 
-def _check_source(item: Any) -> Any:
-    if isinstance(item, (Tensor, Variable)):
-        return item
+def _as_tf_dtype(item: Any) -> Any:
+    """The dtype TensorFlow's ``as_dtype`` reads ``item`` as (numbers as DataType enum values),
+    or None where it raises."""
+    if isinstance(item, (bool, int, float)) and not isinstance(item, np.generic):
+        number = float(item)
+        item = int(number) if number.is_integer() else None
+    elif hasattr(item, "dtype"):
+        item = item.dtype
     if item is None:
-        raise TypeError("Cannot convert the argument `type_value`: None to a TensorFlow DType.")
-    raise TypeError(
-        f"gradient sources must be watched Tensors or Variables; got {item!r} of type "
-        f"'{type(item).__name__}' (use x = tf.convert_to_tensor(value); tape.watch(x))"
-    )
+        return None
+    try:
+        return as_dtype(item)
+    except TypeError:
+        return None
 
 
 def _beside(host: np.ndarray, tensor: Any) -> Any:
@@ -115,10 +132,14 @@ class GradientTape:
 
     def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True) -> None:
         self._tape: Tape | None = None
+        # As in TensorFlow, the object tests these flags for truth, but the recording tape is
+        # persistent (watches accessed variables) only for ``True`` itself: with
+        # persistent="yes" the tape object survives its first gradient, its records do not.
         self._persistent = persistent
         self._watch_accessed_variables = watch_accessed_variables
         self._watched_variables: tuple[Any, ...] = ()
         self._recording = False
+        self._active: list[Tape] = []  # the active-tape list of the thread that entered
 
     # ---- the context and its state machine
     def __enter__(self) -> GradientTape:
@@ -135,14 +156,16 @@ class GradientTape:
                 "Tape is still recording, This can happen if you try to re-enter an already-active tape."
             )
         if self._tape is None:
-            self._tape = Tape(self._persistent, self._watch_accessed_variables)
-        state.tapes.append(self._tape)
+            self._tape = Tape(self._persistent is True, self._watch_accessed_variables is True)
+        self._active = state.tapes
+        self._active.append(self._tape)
         self._recording = True
 
     def _pop_tape(self) -> None:
         if not self._recording:
             raise ValueError("Tape is not recording.")
-        state.tapes.remove(self._tape)
+        # from the thread that entered it (a gradient may be taken on another thread)
+        self._active.remove(self._tape)
         self._recording = False
 
     @contextlib.contextmanager
@@ -205,7 +228,18 @@ class GradientTape:
                 log_first_n("in-context", 1, _IN_CONTEXT_WARNING, per_call_site=per_call_site)
         return self._tape
 
+    def _check_records(self, tape: Tape) -> None:
+        """A recording tape that is not persistent cannot be differentiated twice, or while it
+        records (reachable only with a truthy non-``True`` ``persistent``, as in TensorFlow)."""
+        if tape.persistent:
+            return
+        if tape.released:
+            raise errors.InternalError(None, None, _RELEASED)
+        if self._recording:
+            raise RuntimeError(_NOT_IN_CONTEXT)
+
     def _consume(self) -> None:
+        self._tape.released = not self._tape.persistent
         if not self._persistent:
             if self._tape.watched_variables:
                 self.watched_variables()  # keep them available after the tape is dropped
@@ -220,6 +254,7 @@ class GradientTape:
     ) -> Any:
         """The gradient of ``target`` with respect to ``sources``, in the structure of ``sources``."""
         tape = self._begin_gradient()
+        self._check_records(tape)
         if target is None:
             raise TypeError(
                 "Argument `target` should be a list or nested structure of Tensors, Variables or "
@@ -235,8 +270,8 @@ class GradientTape:
             (grad,) = backprop(tape, (target,), (sources,), (_ops.ones_like(target),))
             self._consume()
             return grad
-        flat_targets = [_check_target(t) for t in _nest.flatten(target)]
-        flat_sources = [_check_source(s) for s in _nest.flatten(sources)]
+        flat_targets = [_check_tensor(t) for t in _nest.flatten(target)]
+        flat_sources = [_check_tensor(s) for s in _nest.flatten(sources)]
         seeds = self._seeds(flat_targets, output_gradients)
         mode = _unconnected(unconnected_gradients)
         grads = backprop(tape, flat_targets, flat_sources, seeds)
@@ -250,24 +285,18 @@ class GradientTape:
 
     @staticmethod
     def _seeds(targets: list[Any], output_gradients: Any) -> list[Any]:
-        if output_gradients is None:
-            return [
-                None if t._dtype.name == "string" else _ops.ones_like(_value_like(t))
-                for t in targets
-            ]
-        flat = _nest.flatten(output_gradients)
-        if len(flat) != len(targets):
-            raise ValueError(
-                f"output_gradients has {len(flat)} entries but target has {len(targets)}; give one "
-                "output gradient (or None) per target"
-            )
+        """One seed per target: its output gradient, converted on its own (an int is int32, as
+        in TensorFlow, where the backward op then fails), or ones where none is given. Like
+        TensorFlow's tape, extra output gradients are ignored and missing ones are ones."""
+        given = [] if output_gradients is None else _nest.flatten(output_gradients)
         seeds = []
-        for grad in flat:
-            if grad is None:
-                raise ValueError(
-                    "Attempt to convert a value (None) with an unsupported type (<class 'NoneType'>) to a Tensor."
-                )
-            seeds.append(convert(grad))
+        for index, target in enumerate(targets):
+            if index < len(given):
+                seeds.append(convert(given[index]))  # None: TensorFlow's ValueError
+            elif target._dtype.name == "string":
+                seeds.append(None)
+            else:
+                seeds.append(_ops.ones_like(_value_like(target)))
         return seeds
 
     def jacobian(
@@ -290,8 +319,10 @@ class GradientTape:
             raise AttributeError(f"'{type(target).__name__}' object has no attribute 'shape'")
         tape = self._begin_gradient(per_call_site=False)
         mode = _unconnected(unconnected_gradients)
-        flat_sources = [_check_source(s) for s in _nest.flatten(sources)]
-        target = _check_target(target)
+        flat_sources = [_check_tensor(s) for s in _nest.flatten(sources)]
+        if isinstance(target, (np.ndarray, np.generic)):
+            target = convert(target)  # a constant no tape recorded: unconnected, as in TensorFlow
+        target = _check_tensor(target)
         rows = self._rows(tape, target, flat_sources, batch=False)
         results = []
         for source, row in zip(flat_sources, rows, strict=True):
@@ -339,7 +370,7 @@ class GradientTape:
             )
         tape = self._begin_gradient(per_call_site=False)
         _unconnected(unconnected_gradients)  # validated; unconnected results are zeros regardless
-        (row,) = self._rows(tape, _check_target(target), [_check_source(source)], batch=True)
+        (row,) = self._rows(tape, _check_tensor(target), [_check_tensor(source)], batch=True)
         full_shape = tuple(target.shape) + tuple(source.shape)[1:]
         self._consume()
         if row is None:
@@ -355,6 +386,8 @@ class GradientTape:
         Jacobians of Jacobians (Hessians) work without a special case.
         """
         shape = tuple(target.shape)
+        if tape.released:  # a non-persistent recording after its first use has no records
+            return [None for _ in sources]
         count = int(np.prod(shape[1:] if batch else shape, dtype=np.int64))
         rows: list[list[Any]] = [[] for _ in sources]
         connected = [False] * len(sources)

@@ -11,6 +11,7 @@ values (kinks, zeros, infinities) come out the same.
 
 from __future__ import annotations
 
+import builtins
 import operator
 import sys
 from collections.abc import Callable, Sequence
@@ -28,13 +29,13 @@ from reference_impl._core import (
     call,
     check_same_device,
     convert,
+    convert_beside,
     place,
     state,
     to_array,
 )
 from reference_impl._dtypes import DType, as_dtype
 
-_TF_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "half"}
 _DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0"
 
 
@@ -66,26 +67,38 @@ def defvjp(primitive: Primitive, *rules: Callable[..., Any] | None) -> Primitive
 
 
 # ---- operand conversion -----------------------------------------------------------------------
+#
+# TensorFlow converts an op's non-tensor operands in one of two ways, and each public op below
+# uses the one its TensorFlow counterpart uses:
+# - matching (the eager fast path, ``args_to_matching_eager``; multiply, subtract, pow, maximum,
+#   comparisons, where, stack, concat): the first tensor or variable decides the dtype and the
+#   other values are converted to it strictly (``tf.multiply(x, 2.5)`` with int32 ``x`` is a
+#   TypeError); without one, the first value's own conversion decides;
+# - hinted (``add``, ``matmul``, ``truediv``): the first operand is converted on its own, the
+#   second with the first's dtype as a hint (falling back to its own dtype), then both must agree.
+# A reflected operator (``2 * v``, ``1 / v``) converts its left operand with the tensor's dtype
+# first, as TensorFlow's ``r_binary_op_wrapper``.
+
+_PYTHON_SCALARS = (bool, int, float, builtins.complex)  # ``complex`` is the op of that name here
 
 
 def _tensor(value: Any) -> Tensor:
     return value if type(value) is Tensor else convert(value)
 
 
-_scalar_constants: dict[tuple[type, Any, DType], Tensor] = {}
+_scalar_constants: dict[tuple[type, Any, DType, Any], Tensor] = {}
 
 
 def _like(value: Any, other: Tensor) -> Tensor:
-    """``value`` as a tensor of ``dtype`` when it is a Python/NumPy value (TF's operand rule).
+    """``value`` as a tensor of ``other``'s dtype, beside it (TF's operand rule); strict, so a
+    value the dtype cannot hold is TensorFlow's TypeError. Tensors and variables pass through.
 
     Python scalars in arithmetic (``y * 1.01``) are converted once and cached: such a constant
     is never watched (no one else holds it), so sharing it between ops is safe.
     """
     if type(value) is Tensor:
         return value
-    if hasattr(value, "_as_tensor"):
-        return value._as_tensor()
-    if isinstance(value, (bool, int, float, complex)):
+    if isinstance(value, _PYTHON_SCALARS):
         dtype, beside = other._dtype, other._value
         on_host = isinstance(beside, (np.ndarray, np.generic))
         key = (type(value), value, dtype, None if on_host else device_of(beside))
@@ -97,23 +110,64 @@ def _like(value: Any, other: Tensor) -> Tensor:
                 _scalar_constants.clear()
             cached = _scalar_constants[key] = Tensor(placed, dtype)
         return cached
-    return convert(value)
+    return convert_beside(value, other._dtype, other._value)
 
 
-def _binary_operands(x: Any, y: Any, op: str) -> tuple[Tensor, Tensor]:
-    if type(x) is not Tensor:
-        x = _like(x, y) if type(y) is Tensor else _tensor(x)
-    if type(y) is not Tensor:
-        y = _like(y, x)
-    if x._dtype is not y._dtype:
-        expected = _TF_TYPE_NAMES.get(x._dtype.name, x._dtype.name)
-        got = _TF_TYPE_NAMES.get(y._dtype.name, y._dtype.name)
-        raise errors.InvalidArgumentError(
-            None,
-            None,
-            f"cannot compute {op} as input #1(zero-based) was expected to be a {expected} tensor "
-            f"but is a {got} tensor [Op:{op}] name: ",
-        )
+def _hinted(value: Any, other: Tensor) -> Tensor:
+    """``value`` converted with ``other``'s dtype as a hint (``dtype_hint``): its own if not."""
+    if isinstance(value, Tensor) or hasattr(value, "_as_tensor"):
+        return convert(value)
+    try:
+        return _like(value, other)
+    except (TypeError, ValueError):
+        return convert(value)
+
+
+def _dtype_mismatch(
+    op: str, index: int, expected: DType, got: DType, name: str = ""
+) -> errors.InvalidArgumentError:
+    return errors.InvalidArgumentError(
+        None,
+        None,
+        f"cannot compute {op} as input #{index}(zero-based) was expected to be a "
+        f"{dt.type_string(expected)} tensor but is a {dt.type_string(got)} tensor [Op:{op}] "
+        f"name: {name}",
+    )
+
+
+def _check_dtypes(op: str, tensors: Sequence[Tensor], name: str = "", first_index: int = 0) -> None:
+    expected = tensors[0]._dtype
+    for index, tensor in enumerate(tensors):
+        if tensor._dtype is not expected:
+            raise _dtype_mismatch(op, first_index + index, expected, tensor._dtype, name)
+
+
+def _matching(op: str, values: Sequence[Any], name: str = "", first_index: int = 0) -> list[Tensor]:
+    """The operands of an op on TensorFlow's eager fast path (see the top of this section)."""
+    tensors: list[Any] = [
+        v if isinstance(v, Tensor) else v._as_tensor() if hasattr(v, "_as_tensor") else None
+        for v in values
+    ]
+    first = next((t for t in tensors if t is not None), None)
+    for index, value in enumerate(values):
+        if tensors[index] is None:
+            if first is None:
+                first = tensors[index] = convert(value)
+            else:
+                tensors[index] = _like(value, first)
+    _check_dtypes(op, tensors, name, first_index)
+    return tensors
+
+
+def _binary_operands(x: Any, y: Any, op: str, hinted: bool = False) -> tuple[Tensor, Tensor]:
+    """Two operands converted as TensorFlow's ``op`` converts them (matching, or hinted)."""
+    if hinted:
+        x = _tensor(x)
+        y = y if type(y) is Tensor else _hinted(y, x)
+        if x._dtype is not y._dtype:
+            raise _dtype_mismatch(op, 1, x._dtype, y._dtype)
+    else:
+        x, y = _matching(op, (x, y))
     if type(x._value) is not type(y._value):
         check_same_device(op, (x, y))
     return x, y
@@ -132,7 +186,7 @@ def _incompatible(op: str, x: Tensor, y: Tensor) -> errors.InvalidArgumentError:
 _HOST_TYPES = frozenset({np.ndarray, *(np.dtype(c).type for c in "efdgFDGbhilqBHILQ?")})
 
 
-def _binary(primitive: Primitive, x: Any, y: Any) -> Tensor:
+def _binary(primitive: Primitive, x: Any, y: Any, hinted: bool = False) -> Tensor:
     if type(y) is float and type(x) is Tensor and x._dtype.is_floating:
         y = _like(y, x)  # ``y * 1.01``: the most common mixed operand, converted once and cached
     if (
@@ -144,7 +198,7 @@ def _binary(primitive: Primitive, x: Any, y: Any) -> Tensor:
             and not (type(x._value) in _HOST_TYPES and type(y._value) in _HOST_TYPES)
         )
     ):
-        x, y = _binary_operands(x, y, primitive.tf_name)
+        x, y = _binary_operands(x, y, primitive.tf_name, hinted)
     try:
         return call(primitive, (x, y), dtype=x._dtype)
     except ValueError as error:
@@ -408,16 +462,27 @@ def _max_grad(
     return share * _spread(g, x, axis, keepdims)
 
 
-_sum = Primitive(
-    "reduce_sum",
-    lambda x, axis=None, keepdims=False: _ns(x).sum(x, axis=axis, keepdims=keepdims),
-    tf_name="Sum",
-)
-_mean = Primitive(
-    "reduce_mean",
-    lambda x, axis=None, keepdims=False: _ns(x).mean(x, axis=axis, keepdims=keepdims),
-    tf_name="Mean",
-)
+def _sum_kernel(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    # in the input's dtype, as TensorFlow (NumPy would widen small integers and wrap nothing)
+    return _ns(x).sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
+
+
+def _mean_kernel(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    xp = _ns(x)
+    if not xp.isdtype(x.dtype, "integral"):
+        return xp.mean(x, axis=axis, keepdims=keepdims)
+    # TensorFlow's integer mean: a wide sum divided as C++ does (toward zero), in the input dtype
+    wide = xp.uint64 if xp.isdtype(x.dtype, "unsigned integer") else xp.int64
+    total = xp.sum(x, axis=axis, keepdims=keepdims, dtype=wide)
+    shape = x.shape
+    axes = range(len(shape)) if axis is None else axis
+    count = max(int(np.prod([shape[a] for a in axes], dtype=np.int64)), 1)
+    quotient = xp.abs(total) // xp.asarray(count, dtype=wide)
+    return xp.astype(xp.where(total < 0, -quotient, quotient), x.dtype)
+
+
+_sum = Primitive("reduce_sum", _sum_kernel, tf_name="Sum")
+_mean = Primitive("reduce_mean", _mean_kernel, tf_name="Mean")
 _max = Primitive(
     "reduce_max",
     lambda x, axis=None, keepdims=False: _ns(x).max(x, axis=axis, keepdims=keepdims),
@@ -623,7 +688,9 @@ defvjp(
 
 
 def add(x: Any, y: Any, name: str | None = None) -> Tensor:
-    return _binary(_add, x, y)
+    """``x + y``; ``y`` is converted with ``x``'s dtype as a hint (``tf.add(1, x)`` with float
+    ``x`` is TensorFlow's InvalidArgumentError, ``tf.add(x, 1)`` is not)."""
+    return _binary(_add, x, y, hinted=True)
 
 
 def subtract(x: Any, y: Any, name: str | None = None) -> Tensor:
@@ -635,9 +702,46 @@ def multiply(x: Any, y: Any, name: str | None = None) -> Tensor:
 
 
 def divide(x: Any, y: Any, name: str | None = None) -> Tensor:
-    x, y = _binary_operands(x, y, "RealDiv")
-    if x._dtype.is_integer:  # TensorFlow's truediv casts integers to float64
-        x, y = cast(x, dt.float64), cast(y, dt.float64)
+    """``tf.divide``: a non-tensor ``x`` is converted to ``y``'s dtype, then ``x / y``."""
+    if not (isinstance(x, Tensor) or hasattr(x, "_as_tensor")):
+        if isinstance(y, Tensor) or hasattr(y, "_as_tensor"):
+            x = convert_beside(x, y.dtype, y._value)
+        else:
+            x = convert(x)
+    return truediv(x, y)
+
+
+#: The dtype ``truediv`` computes integers in (TensorFlow's ``_TRUEDIV_TABLE``); None: as is.
+_TRUEDIV_DTYPES = {
+    "uint8": dt.float32,
+    "int8": dt.float32,
+    "int16": dt.float32,
+    "int32": dt.float64,
+    "int64": dt.float64,
+    "float16": None,
+    "bfloat16": None,
+    "float32": None,
+    "float64": None,
+    "complex64": None,
+    "complex128": None,
+}
+
+
+def truediv(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``x / y`` (``tf.math.truediv``): ``y`` is converted with ``x``'s dtype as a hint, both must
+    then agree (a TypeError otherwise), and integers are divided as floats."""
+    if type(x) is Tensor and type(y) is Tensor and x._dtype is y._dtype and x._dtype.is_floating:
+        return _binary(_div, x, y)
+    x = _tensor(x)
+    y = y if type(y) is Tensor else _hinted(y, x)
+    if x._dtype is not y._dtype:
+        raise TypeError(f"`x` and `y` must have the same dtype, got {x._dtype!r} != {y._dtype!r}.")
+    if x._dtype.name not in _TRUEDIV_DTYPES:
+        valid = ", ".join(f"tf.{name}" for name in _TRUEDIV_DTYPES)
+        raise TypeError(f"Invalid dtype {x._dtype!r} in __truediv__. Expected one of {{{valid}}}.")
+    target = _TRUEDIV_DTYPES[x._dtype.name]
+    if target is not None:
+        x, y = cast(x, target), cast(y, target)
     return _binary(_div, x, y)
 
 
@@ -742,7 +846,14 @@ def imag(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
 
 
 def complex(real: Any, imag: Any, name: str | None = None) -> Tensor:  # noqa: A001
-    re, im = _binary_operands(real, imag, "Complex")
+    re, im = _tensor(real), _tensor(imag)
+    if re._dtype is not im._dtype or re._dtype not in (dt.float32, dt.float64):
+        raise TypeError(
+            f"The `real` and `imag` components have incorrect types: {re._dtype.name} "
+            f"{im._dtype.name}. They must be consistent, and one of [tf.float32, tf.float64]"
+        )
+    if type(re._value) is not type(im._value):
+        check_same_device("Complex", (re, im))
     dtype = dt.complex128 if re._dtype is dt.float64 else dt.complex64
     return call(_complex, (re, im), dtype=dtype)
 
@@ -794,24 +905,28 @@ def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None)
             ),
             dt.int64,
         )
-    if type(x) is not Tensor and type(y) is Tensor:
-        x = _like(x, y)
-    x = _tensor(x)
-    y = _like(y, x)
-    if x._dtype is not y._dtype:
-        _binary_operands(x, y, "SelectV2")
+    if x is None or y is None:
+        raise ValueError("x and y must both be non-None or both be None.")
+    x, y = _matching("SelectV2", (x, y), first_index=1)
+    if condition._dtype is not dt.bool_:
+        raise _dtype_mismatch("SelectV2", 0, dt.bool_, condition._dtype)
     try:
         return call(_where, (condition, x, y), dtype=x._dtype)
     except ValueError as error:
         raise _incompatible("SelectV2", x, y) from error
 
 
-def _compare(kernel: Callable[[Any, Any], Any], op: str, x: Any, y: Any) -> Tensor:
+def _compare(
+    kernel: Callable[[Any, Any], Any], op: str, x: Any, y: Any, shapes_must_agree: bool = True
+) -> Tensor:
     x, y = _binary_operands(x, y, op)
     try:
         return Tensor(kernel(x._value, y._value), dt.bool_)  # comparisons are not differentiable
     except ValueError:
-        raise _incompatible(op, x, y) from None
+        if shapes_must_agree:
+            raise _incompatible(op, x, y) from None
+        # ``==``/``!=`` pass incompatible_shape_error=False: unequal shapes are a scalar answer
+        return Tensor(np.bool_(kernel is operator.ne), dt.bool_)
 
 
 def greater(x: Any, y: Any, name: str | None = None) -> Tensor:
@@ -856,7 +971,7 @@ def argmax(
 def matmul(
     a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False, name: str | None = None
 ) -> Tensor:
-    a, b = _binary_operands(a, b, "MatMul")
+    a, b = _binary_operands(a, b, "MatMul", hinted=True)
     kwargs = (
         {"transpose_a": transpose_a, "transpose_b": transpose_b}
         if transpose_a or transpose_b
@@ -948,10 +1063,17 @@ def tile(input: Any, multiples: Any, name: str | None = None) -> Tensor:  # noqa
 
 
 def stack(values: Sequence[Any], axis: int = 0, name: str | None = None) -> Tensor:
-    tensors = [_tensor(v) for v in values]
-    first = tensors[0]
-    tensors = [first] + [_like(v, first) for v in tensors[1:]]
-    return call(_stack, tuple(tensors), {"axis": axis}, dtype=first._dtype)
+    tensors = _matching("Pack", values, "stack" if name is None else name)
+    return call(_stack, tuple(tensors), {"axis": axis}, dtype=tensors[0]._dtype)
+
+
+def stack_converted(values: Sequence[Any], dtype: DType) -> Tensor:
+    """A list holding tensors as one tensor (TensorFlow's autopacking in ``convert_to_tensor``):
+    the other values are converted to ``dtype``, the first tensor's."""
+    like = next(v for v in values if isinstance(v, Tensor) or hasattr(v, "_as_tensor"))._value
+    tensors = [convert_beside(v, dtype, like) for v in values]
+    _check_dtypes("Pack", tensors, "packed")
+    return call(_stack, tuple(tensors), {"axis": 0}, dtype=dtype)
 
 
 def unstack(value: Any, axis: int = 0, name: str | None = None) -> list[Tensor]:
@@ -961,7 +1083,7 @@ def unstack(value: Any, axis: int = 0, name: str | None = None) -> list[Tensor]:
 
 
 def concat(values: Sequence[Any], axis: int, name: str | None = None) -> Tensor:
-    tensors = tuple(_tensor(v) for v in values)
+    tensors = tuple(_matching("ConcatV2", values, "concat" if name is None else name))
     return call(_concat, tensors, {"axis": int(axis)}, dtype=tensors[0]._dtype)
 
 
@@ -1004,12 +1126,12 @@ def norm(
     x = _tensor(tensor)
     if ord not in ("euclidean", 2, 2.0):
         raise ValueError(f"'ord' must be 'euclidean' or 2 in reference_impl, got {ord!r}")
-    squared = real(x * conj(x)) if x._dtype.is_complex else x * x
-    return sqrt(reduce_sum(squared, axis=axis, keepdims=bool(keepdims)))
+    # TensorFlow's formula: a complex input gives a complex norm (with zero imaginary part)
+    return sqrt(reduce_sum(x * conj(x), axis=axis, keepdims=bool(keepdims)))
 
 
 def tensordot(a: Any, b: Any, axes: Any, name: str | None = None) -> Tensor:
-    a, b = _binary_operands(a, b, "MatMul")
+    a, b = _tensor(a), _tensor(b)  # each converted on its own; MatMul checks that they agree
     a_shape, b_shape = list(np.shape(a._value)), list(np.shape(b._value))
     if isinstance(axes, int):
         a_axes = list(range(len(a_shape) - axes, len(a_shape)))
@@ -1076,12 +1198,23 @@ def fill(dims: Any, value: Any, name: str | None = None) -> Tensor:
 def range_(
     start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None, name: str | None = None
 ) -> Tensor:
+    """``tf.range``: each bound converted on its own (Python floats are float32), the widest of
+    their dtypes (int32 < int64 < float16 < bfloat16 < float32 < float64) unless ``dtype``."""
     if limit is None:
         start, limit = 0, start
-    array, resolved = to_array(np.arange(start, limit, delta), dtype)
-    if dtype is None and isinstance(start, int) and isinstance(limit, int):
-        array, resolved = array.astype(np.int32), dt.int32
-    return Tensor(place(array), resolved)
+    requested = as_dtype(dtype) if dtype is not None else None
+    bounds = [_tensor(v) if requested is None else convert(v, requested) for v in (start, limit, delta)]
+    if requested is None:
+        order = [d for d in _RANGE_DTYPES if d is not None]
+        for bound in bounds:
+            if bound._dtype not in order:
+                raise TypeError(f"tf.range got a bound of dtype {bound._dtype!r}; valid: {order}")
+        requested = max((b._dtype for b in bounds), key=order.index)
+    low, high, step = (np.asarray(b.numpy()).astype(requested._np) for b in bounds)
+    return Tensor(place(np.arange(low, high, step, dtype=requested._np)), requested)
+
+
+_RANGE_DTYPES = (dt.int32, dt.int64, dt.float16, dt.bfloat16, dt.float32, dt.float64)
 
 
 def shape(input: Any, out_type: Any = dt.int32, name: str | None = None) -> Tensor:  # noqa: A002
@@ -1148,19 +1281,35 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: An
 
 
 def _reflected(fn: Callable[[Any, Any], Tensor]) -> Callable[[Any, Any], Tensor]:
-    return lambda self, other: fn(other, self)
+    """``other <op> self`` with a non-tensor ``other``: converted to ``self``'s dtype first
+    (TensorFlow's ``r_binary_op_wrapper``), so ``2 * v`` and ``1 / v`` are float for a float ``v``."""
+
+    def reflected(self: Any, other: Any) -> Tensor:
+        tensor = self if type(self) is Tensor else self._as_tensor()
+        return fn(_like(other, tensor), tensor)
+
+    return reflected
 
 
 def _eq(self: Any, other: Any) -> Any:
     if other is None:
         return False
-    return equal(self, other)
+    return _compare(operator.eq, "Equal", self, other, shapes_must_agree=False)
 
 
 def _ne(self: Any, other: Any) -> Any:
     if other is None:
         return True
-    return not_equal(self, other)
+    return _compare(operator.ne, "NotEqual", self, other, shapes_must_agree=False)
+
+
+def variable_eq(self: Any, other: Any) -> Any:
+    """A variable's ``==``: as a tensor's, but ``None`` is converted (TensorFlow's ValueError)."""
+    return _compare(operator.eq, "Equal", self, other, shapes_must_agree=False)
+
+
+def variable_ne(self: Any, other: Any) -> Any:
+    return _compare(operator.ne, "NotEqual", self, other, shapes_must_agree=False)
 
 
 OPERATORS: dict[str, Callable[..., Any]] = {
@@ -1170,10 +1319,10 @@ OPERATORS: dict[str, Callable[..., Any]] = {
     "__rsub__": _reflected(subtract),
     "__mul__": multiply,
     "__rmul__": _reflected(multiply),
-    "__truediv__": divide,
+    "__truediv__": truediv,
     "__mod__": lambda self, other: sys.modules["reference_impl._more_ops"].floormod(self, other),
     "__rmod__": lambda self, other: sys.modules["reference_impl._more_ops"].floormod(other, self),
-    "__rtruediv__": _reflected(divide),
+    "__rtruediv__": _reflected(truediv),
     "__pow__": pow,
     "__rpow__": _reflected(pow),
     "__matmul__": matmul,

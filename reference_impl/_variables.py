@@ -27,7 +27,7 @@ from reference_impl._core import (
 )
 from reference_impl._dtypes import DType, as_dtype
 
-__all__ = ["Variable"]
+__all__ = ["ResourceVariable", "Variable"]
 
 _read = Primitive(
     "read_variable", lambda value: value, tf_name="ReadVariableOp", accepts_sparse=True
@@ -47,9 +47,16 @@ def _accessed(variable: Variable) -> None:
 
 
 class Variable(ArrayValue):
-    """``tf.Variable``: ``assign`` replaces the value; reads are recorded against the handle."""
+    """``tf.Variable``: ``assign`` replaces the value; reads are recorded against the handle.
+
+    As in TensorFlow, ``tf.Variable(...)`` makes a ``ResourceVariable`` (the name TensorFlow's
+    messages print, e.g. ``object of type 'ResourceVariable' has no len()``).
+    """
 
     __array_priority__ = 100
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Variable:
+        return super().__new__(ResourceVariable if cls is Variable else cls)
 
     def __init__(
         self,
@@ -70,7 +77,7 @@ class Variable(ArrayValue):
         self._id = next(_handle_ids)
         self.trainable = bool(trainable)
         self._name = f"{name or 'Variable'}:0"  # eager TensorFlow does not uniquify names
-        _accessed(self)
+        # Creating a variable inside a tape does not watch it: only reads and assignments do.
 
     # ---- reading
     def _as_tensor(self) -> Tensor:
@@ -150,10 +157,17 @@ class Variable(ArrayValue):
             f"numpy={numpy_text(self.numpy())}>"
         )
 
-    def __len__(self) -> int:
-        return len(self._value)
+    def __hash__(self) -> int:  # elementwise __eq__, as in TensorFlow 2
+        raise TypeError(
+            f"Variable is unhashable. Instead, use variable.ref() as the key. (Variable: {self!r})"
+        )
+
+
+class ResourceVariable(Variable):
+    """What ``tf.Variable(...)`` returns (TensorFlow's class name); see ``Variable``."""
 
 
 _handle_ids = itertools.count(1 << 62)  # handle ids never collide with tensor ids
 _ops.install_operators(Variable)
-Variable.__hash__ = object.__hash__  # install_operators set __eq__; keep identity hashing
+Variable.__eq__ = _ops.variable_eq  # type: ignore[method-assign]  # no None shortcut, as in TF
+Variable.__ne__ = _ops.variable_ne  # type: ignore[method-assign]
