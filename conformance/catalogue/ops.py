@@ -551,3 +551,378 @@ def _(fw):
         s = fw.reduce_sum(fw.stack([x, x * x], 0))
         t = fw.reduce_sum(fw.tile(x, [3]))
     return tape.gradient([c, s, t], x)
+
+
+# ---- every neutral op's own gradient -----------------------------------------------------------
+# One scenario per op that nothing else differentiates, at points away from kinks, so that a wrong
+# rule in the op table (a sign, a factor, a missing term) is noticed by the matrix itself.
+
+_X3 = [0.5, 1.0, 2.0]
+
+
+@scenario(
+    "ops.square_gradient",
+    spec="J (implied)",
+    statement="square's gradient is 2x",
+    expect=returns(value([1.0, 2.0, 4.0])),
+    oracle=Oracle(lambda fw, x: fw.reduce_sum(fw.square(x)), at=(_X3,)),
+)
+def _(fw):
+    x = fw.constant([0.5, 1.0, 2.0])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.reduce_sum(fw.square(x))
+    return tape.gradient(y, x)
+
+
+@scenario(
+    "ops.sin_cos_gradients",
+    spec="J (implied)",
+    statement="sin's gradient is cos x and cos's is -sin x",
+    expect=returns([value([0.87758255, 0.5403023, -0.41614684]),
+                    value([-0.47942555, -0.84147096, -0.9092974])]),
+    oracle=Oracle(
+        lambda fw, x: (fw.reduce_sum(fw.sin(x)), fw.reduce_sum(fw.cos(x))),
+        at=(_X3,),
+        pick=lambda d: [d.first[0][0], d.first[1][0]],
+    ),
+)
+def _(fw):
+    x = fw.constant([0.5, 1.0, 2.0])
+    with fw.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        s = fw.reduce_sum(fw.sin(x))
+        c = fw.reduce_sum(fw.cos(x))
+    return [tape.gradient(s, x), tape.gradient(c, x)]
+
+
+@scenario(
+    "ops.tanh_sigmoid_gradients",
+    spec="J (implied)",
+    statement="tanh's gradient is 1 - tanh² and sigmoid's is s(1 - s)",
+    expect=returns([value([0.7864477, 0.41997433, 0.07065082]),
+                    value([0.23500371, 0.19661193, 0.10499359])]),
+    oracle=Oracle(
+        lambda fw, x: (fw.reduce_sum(fw.tanh(x)), fw.reduce_sum(fw.sigmoid(x))),
+        at=(_X3,),
+        pick=lambda d: [d.first[0][0], d.first[1][0]],
+    ),
+)
+def _(fw):
+    x = fw.constant([0.5, 1.0, 2.0])
+    with fw.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        t = fw.reduce_sum(fw.tanh(x))
+        s = fw.reduce_sum(fw.sigmoid(x))
+    return [tape.gradient(t, x), tape.gradient(s, x)]
+
+
+@scenario(
+    "ops.reduce_mean_gradient",
+    spec="J (implied)",
+    statement="reduce_mean over an axis spreads 1/n of the gradient to each element",
+    expect=returns(value([[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]])),
+    oracle=Oracle(lambda fw, x: fw.reduce_sum(fw.reduce_mean(x, axis=1)), at=(_V,)),
+)
+def _(fw):
+    x = fw.constant([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.reduce_sum(fw.reduce_mean(x, axis=1))
+    return tape.gradient(y, x)
+
+
+@scenario(
+    "ops.reduce_mean_all_gradient",
+    spec="J (implied)",
+    statement="reduce_mean over all elements gives 1/n each, weighted by the upstream product",
+    expect=returns(value([[4.0, 8.0], [12.0, 16.0]])),
+    oracle=Oracle(
+        lambda fw, x: fw.reduce_mean(x * x) * 8.0, at=([[1.0, 2.0], [3.0, 4.0]],)
+    ),
+)
+def _(fw):
+    x = fw.constant([[1.0, 2.0], [3.0, 4.0]])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.reduce_mean(x * x) * 8.0
+    return tape.gradient(y, x)
+
+
+@scenario(
+    "ops.transpose_gradient",
+    spec="J (implied)",
+    statement="transpose's gradient is the upstream transposed back: a weight per original cell",
+    expect=returns(value([[1.0, 3.0, 5.0], [2.0, 4.0, 6.0]])),
+    oracle=Oracle(
+        lambda fw, x: fw.reduce_sum(fw.transpose(x) * fw.constant(_V, dtype=x.dtype)),
+        at=([[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]],),
+    ),
+)
+def _(fw):
+    x = fw.constant([[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]])
+    weights = fw.constant([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.reduce_sum(fw.transpose(x) * weights)
+    return tape.gradient(y, x)
+
+
+@scenario(
+    "ops.transposed_matmul_gradients",
+    spec="J (implied)",
+    statement="matmul(a, transpose(b)) with non-square shapes: each gradient has its input's shape",
+    expect=returns([value([[9.0, 12.0], [9.0, 12.0]]), value([[4.0, 6.0], [4.0, 6.0], [4.0, 6.0]])]),
+    oracle=Oracle(
+        lambda fw, a, b: fw.reduce_sum(fw.matmul(a, fw.transpose(b))),
+        at=([[1.0, 2.0], [3.0, 4.0]], [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]),
+        pick=lambda d: [d.first[0][0], d.first[0][1]],
+    ),
+)
+def _(fw):
+    a = fw.constant([[1.0, 2.0], [3.0, 4.0]])
+    b = fw.constant([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    with fw.GradientTape() as tape:
+        tape.watch([a, b])
+        y = fw.reduce_sum(fw.matmul(a, fw.transpose(b)))
+    return tape.gradient(y, [a, b])
+
+
+@scenario(
+    "ops.reduce_max_axis_gradient",
+    spec="J (implied)",
+    statement="reduce_max along an axis sends each row's gradient to that row's maximum",
+    expect=returns(value([[0.0, 1.0], [1.0, 0.0], [0.0, 1.0]])),
+    oracle=Oracle(
+        lambda fw, x: fw.reduce_sum(fw.reduce_max(x, axis=1)),
+        at=([[1.0, 2.0], [4.0, 3.0], [5.0, 6.0]],),
+    ),
+)
+def _(fw):
+    x = fw.constant([[1.0, 2.0], [4.0, 3.0], [5.0, 6.0]])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.reduce_sum(fw.reduce_max(x, axis=1))
+    return tape.gradient(y, x)
+
+
+# ---- gradient-less ops beside and after differentiable ones ------------------------------------
+
+
+@scenario(
+    "ops.round_of_product_is_none",
+    spec="OP03",
+    statement="a differentiable op feeding round(): the path is cut, the gradient is None",
+    expect=returns(None),
+)
+def _(fw):
+    x = fw.constant(2.3)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.round(x * 2.0)
+    return tape.gradient(y, x)
+
+
+@scenario(
+    "ops.cast_to_int_of_product_is_none",
+    spec="W20",
+    statement="a differentiable op feeding a cast to int32: the path is cut, the gradient is None",
+    expect=returns(None),
+)
+def _(fw):
+    x = fw.constant(2.3)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.cast(x * 2.0, fw.int32)
+    return tape.gradient(y, x)
+
+
+@scenario(
+    "ops.gradientless_beside_differentiable",
+    spec="OP03",
+    statement="round(x) + x * x: the round term adds nothing, the product gives 2x = 4.6",
+    expect=returns(4.6),
+    oracle=Oracle(lambda fw, x: fw.round(x) + x * x, at=(2.3,)),
+)
+def _(fw):
+    x = fw.constant(2.3)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.round(x) + x * x
+    return tape.gradient(y, x)
+
+
+# ---- broadcasting ------------------------------------------------------------------------------
+
+
+@scenario(
+    "ops.broadcast_size_one_dimension",
+    spec="J (implied)",
+    statement="a (2, 1) input against a (2, 3) one gets a (2, 1) gradient: the row sums",
+    expect=returns([value([[6.0], [15.0]]), value([[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]])]),
+    oracle=Oracle(
+        lambda fw, a, b: fw.reduce_sum(a * b),
+        at=([[1.0], [2.0]], [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]),
+        pick=lambda d: [d.first[0][0], d.first[0][1]],
+    ),
+)
+def _(fw):
+    a = fw.constant([[1.0], [2.0]])
+    b = fw.constant([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    with fw.GradientTape() as tape:
+        tape.watch([a, b])
+        y = fw.reduce_sum(a * b)
+    return tape.gradient(y, [a, b])
+
+
+@scenario(
+    "ops.broadcast_subtract_gradients",
+    spec="J (implied)",
+    statement="x - y with a scalar y: x gets the weights, y minus their sum",
+    expect=returns([value([1.0, 2.0, 3.0]), -6.0]),
+    oracle=Oracle(
+        lambda fw, x, y: fw.reduce_sum((x - y) * fw.constant([1.0, 2.0, 3.0], dtype=x.dtype)),
+        at=([1.0, 2.0, 3.0], 0.5),
+        pick=lambda d: [d.first[0][0], d.first[0][1]],
+    ),
+)
+def _(fw):
+    x = fw.constant([1.0, 2.0, 3.0])
+    y = fw.constant(0.5)
+    weights = fw.constant([1.0, 2.0, 3.0])
+    with fw.GradientTape() as tape:
+        tape.watch([x, y])
+        z = fw.reduce_sum((x - y) * weights)
+    return tape.gradient(z, [x, y])
+
+
+@scenario(
+    "ops.broadcast_pow_gradients",
+    spec="J (implied)",
+    statement="x ** p with a scalar exponent: p x^(p-1) for x, sum(x^p ln x) for the exponent",
+    expect=returns([value([2.0, 4.0]), 2.7725887]),
+    oracle=Oracle(
+        lambda fw, x, p: fw.reduce_sum(fw.pow(x, p)),
+        at=([1.0, 2.0], 2.0),
+        pick=lambda d: [d.first[0][0], d.first[0][1]],
+    ),
+)
+def _(fw):
+    x = fw.constant([1.0, 2.0])
+    p = fw.constant(2.0)
+    with fw.GradientTape() as tape:
+        tape.watch([x, p])
+        y = fw.reduce_sum(fw.pow(x, p))
+    return tape.gradient(y, [x, p])
+
+
+@scenario(
+    "ops.broadcast_maximum_minimum_gradients",
+    spec="J (implied)",
+    statement="maximum and minimum against a broadcast row: each element's gradient goes to the "
+    "winner, summed over the broadcast dimension",
+    expect=returns([value([[2.0, 2.0], [1.0, 2.0]]), value([3.0, 2.0])]),
+    oracle=Oracle(
+        lambda fw, a, b: fw.reduce_sum(fw.maximum(a, b)) + 2.0 * fw.reduce_sum(fw.minimum(a, b)),
+        at=([[1.0, 5.0], [4.0, 2.0]], [3.0, 6.0]),
+        pick=lambda d: [d.first[0][0], d.first[0][1]],
+    ),
+)
+def _(fw):
+    a = fw.constant([[1.0, 5.0], [4.0, 2.0]])
+    b = fw.constant([3.0, 6.0])
+    with fw.GradientTape() as tape:
+        tape.watch([a, b])
+        y = fw.reduce_sum(fw.maximum(a, b)) + 2.0 * fw.reduce_sum(fw.minimum(a, b))
+    return tape.gradient(y, [a, b])
+
+
+@scenario(
+    "ops.broadcast_where_gradients",
+    spec="OP07 (implied)",
+    statement="where(cond, x, y) with a scalar y: y gets one per unselected element",
+    expect=returns([value([1.0, 0.0, 1.0]), 1.0]),
+    oracle=Oracle(
+        lambda fw, x, y: fw.reduce_sum(fw.where(x > 1.5, x, y)),
+        at=([2.0, 1.0, 3.0], 0.5),
+        pick=lambda d: [d.first[0][0], d.first[0][1]],
+    ),
+)
+def _(fw):
+    x = fw.constant([2.0, 1.0, 3.0])
+    y = fw.constant(0.5)
+    with fw.GradientTape() as tape:
+        tape.watch([x, y])
+        z = fw.reduce_sum(fw.where(x > 1.5, x, y))
+    return tape.gradient(z, [x, y])
+
+
+@scenario(
+    "ops.where_scalar_condition",
+    spec="OP07 (implied)",
+    statement="where with a scalar condition selects a whole branch: its gradient, zeros for the other",
+    expect=returns([value([0.0, 0.0]), value([2.0, 2.0])]),
+    oracle_exempt="the condition is a constant; the oracle cannot vary it, and the values are 2 and 0",
+)
+def _(fw):
+    x = fw.constant([1.0, 2.0])
+    y = fw.constant([3.0, 4.0])
+    with fw.GradientTape() as tape:
+        tape.watch([x, y])
+        z = fw.reduce_sum(fw.where(fw.constant(False), x * 3.0, y * 2.0))
+    return tape.gradient(z, [x, y])
+
+
+@scenario(
+    "ops.broadcast_complex_gradients",
+    spec="D02",
+    statement="real(sum(z * c)) with a complex vector z and a complex scalar c: the scalar's "
+    "gradient is the conjugate of sum(z), each z element's is conj(c)",
+    expect=returns([value([1 - 1j, 1 - 1j], dtype="complex64"), value(3 - 1j, dtype="complex64")]),
+    features=["complex"],
+    oracle_exempt="the oracle differentiates real arguments only; the numbers are conj(c) and "
+    "conj(sum z), TF's convention for a real-valued target",
+)
+def _(fw):
+    z = fw.constant([1.0 + 0.0j, 2.0 + 1.0j], dtype=fw.complex64)
+    c = fw.constant(1.0 + 1.0j, dtype=fw.complex64)
+    with fw.GradientTape() as tape:
+        tape.watch([z, c])
+        y = fw.real(fw.reduce_sum(z * c))
+    return tape.gradient(y, [z, c])
+
+
+# ---- gathers along other axes and of computed tensors ------------------------------------------
+
+
+@scenario(
+    "ops.gather_axis_one",
+    spec="OP08",
+    statement="gather along axis 1: each picked column's gradient, densified, repeats counted",
+    expect=returns(value([[2.0, 0.0, 1.0], [2.0, 0.0, 1.0]])),
+    oracle=Oracle(
+        lambda fw, x: fw.reduce_sum(fw.gather(x, [0, 2, 0], axis=1)),
+        at=([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]],),
+    ),
+)
+def _(fw):
+    x = fw.constant([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.reduce_sum(fw.gather(x, [0, 2, 0], axis=1))
+    return fw.multiply(tape.gradient(y, x), 1.0)
+
+
+@scenario(
+    "ops.gather_of_computed_tensor",
+    spec="OP08",
+    statement="gather over the output of another op: the gradient flows on through that op",
+    expect=returns(value([0.0, 4.0, 12.0])),
+    oracle=Oracle(lambda fw, x: fw.reduce_sum(fw.gather(x * x, [1, 2, 2])), at=([1.0, 2.0, 3.0],)),
+)
+def _(fw):
+    x = fw.constant([1.0, 2.0, 3.0])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.reduce_sum(fw.gather(x * x, [1, 2, 2]))
+    return tape.gradient(y, x)
