@@ -246,3 +246,97 @@ def _(fw):
             y = x**4
         first = fw.stop_gradient(inner.gradient(y, x))
     return outer.gradient(first, x)
+
+
+# ---- second derivatives through each op's backward rule -----------------------------------------
+# The backward functions are recorded ops too, so a wrong rule *of a rule* shows up only here.
+
+def _FIRST_AND_SECOND(d):  # noqa: N802 - a constant-like pick
+    return [d.first[0][0], d.second[0][0]]
+
+
+def _second_order(fw, x, forward):
+    """[first, second] derivative of sum(forward(x)) by two nested tapes.
+
+    The outer target is summed explicitly: a non-scalar target is another behaviour (T11).
+    """
+    with fw.GradientTape() as outer:
+        outer.watch(x)
+        with fw.GradientTape() as inner:
+            inner.watch(x)
+            y = fw.reduce_sum(forward(x))
+        first = inner.gradient(y, x)
+        total = fw.reduce_sum(first)
+    return [first, outer.gradient(total, x)]
+
+
+@scenario(
+    "nesting.second_order_sqrt",
+    spec="N01",
+    statement="the second derivative through sqrt: -x^(-3/2) / 4",
+    expect=returns([value([0.5, 0.25]), value([-0.25, -0.03125])]),
+    oracle=Oracle(lambda fw, x: fw.sqrt(x), at=([1.0, 4.0],), pick=_FIRST_AND_SECOND),
+)
+def _(fw):
+    return _second_order(fw, fw.constant([1.0, 4.0]), fw.sqrt)
+
+
+@scenario(
+    "nesting.second_order_tanh",
+    spec="N01",
+    statement="the second derivative through tanh: -2 tanh(x) (1 - tanh(x)^2)",
+    expect=returns([value([0.7864477, 0.41997433]), value([-0.7268497, -0.6397000])]),
+    oracle=Oracle(lambda fw, x: fw.tanh(x), at=([0.5, 1.0],), pick=_FIRST_AND_SECOND),
+)
+def _(fw):
+    return _second_order(fw, fw.constant([0.5, 1.0]), fw.tanh)
+
+
+@scenario(
+    "nesting.second_order_sigmoid",
+    spec="N01",
+    statement="the second derivative through sigmoid: s (1 - s) (1 - 2 s)",
+    expect=returns([value([0.23500371, 0.19661193]), value([-0.05755679, -0.09085775])]),
+    oracle=Oracle(lambda fw, x: fw.sigmoid(x), at=([0.5, 1.0],), pick=_FIRST_AND_SECOND),
+)
+def _(fw):
+    return _second_order(fw, fw.constant([0.5, 1.0]), fw.sigmoid)
+
+
+@scenario(
+    "nesting.second_order_gather",
+    spec="N01, OP08",
+    statement="the second derivative through a gather of x^3 with a repeated index: 6x per use",
+    expect=returns([value([6.0, 12.0]), value([12.0, 12.0])]),
+    oracle=Oracle(
+        lambda fw, x: fw.gather(x * x * x, [0, 0, 1]), at=([1.0, 2.0],), pick=_FIRST_AND_SECOND
+    ),
+)
+def _(fw):
+    return _second_order(fw, fw.constant([1.0, 2.0]), lambda x: fw.gather(x * x * x, [0, 0, 1]))
+
+
+@scenario(
+    "nesting.second_order_stack",
+    spec="N01",
+    statement="the second derivative through stack([x^2, x^3]): 2 + 6x",
+    expect=returns([value([5.0, 16.0]), value([8.0, 14.0])]),
+    oracle=Oracle(
+        lambda fw, x: fw.stack([x * x, x * x * x], 0), at=([1.0, 2.0],), pick=_FIRST_AND_SECOND
+    ),
+)
+def _(fw):
+    return _second_order(fw, fw.constant([1.0, 2.0]), lambda x: fw.stack([x * x, x * x * x], 0))
+
+
+@scenario(
+    "nesting.second_order_concat",
+    spec="N01",
+    statement="the second derivative through concat([x^2, x^3]) along axis 0: 2 + 6x",
+    expect=returns([value([5.0, 16.0]), value([8.0, 14.0])]),
+    oracle=Oracle(
+        lambda fw, x: fw.concat([x * x, x * x * x], 0), at=([1.0, 2.0],), pick=_FIRST_AND_SECOND
+    ),
+)
+def _(fw):
+    return _second_order(fw, fw.constant([1.0, 2.0]), lambda x: fw.concat([x * x, x * x * x], 0))
