@@ -6,15 +6,22 @@
     tapeconf adapters                                             the adapters and their state
 
 Exit statuses: 0 everything as expected (for ``diff``: no semantic change), 1 some cell is
-unexpected, crashed, timed out or an error (for ``diff``: a semantic change), 2 a usage or input
-error, reported as one line on stderr. An interrupted report exits 130 and keeps its partial file.
+unexpected, crashed, timed out or an error, or an adapter asked for with ``--adapter`` ran nothing
+(for ``diff``: a semantic change), 2 a usage or input error, reported as one line on stderr, 3 a
+bug in tapeconf itself. An interrupted report exits 130 (Ctrl-C) or 143 (SIGTERM) and keeps its
+partial file.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
+import signal
 import sys
+import threading
+import traceback
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,7 +33,12 @@ from conformance.protocol import AdapterValidationError
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 128 + signal.SIGTERM
+
+
+class Terminated(Exception):
+    """SIGTERM arrived: stop as Ctrl-C does (workers killed, finished cells kept)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -75,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument(
         "--out",
-        type=Path,
+        type=_directory,
         default=Path("reports"),
         metavar="DIR",
         help="the output directory (default: ./reports)",
@@ -89,10 +101,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=None,
         metavar="SECONDS",
-        help="cap every scenario's timeout at SECONDS (default: each scenario's timeout_s)",
+        help="cap every scenario's timeout and each worker's start-up at SECONDS "
+        "(default: each scenario's timeout_s; 180 s to start)",
+    )
+    report.add_argument(
+        "--startup-timeout",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="how long a worker may take to load its adapter (default: --timeout, else 180)",
     )
     report.add_argument(
         "--resume",
@@ -159,6 +179,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _seconds(text: str) -> float:
+    """A positive, finite number of seconds (argparse type: ``nan``, ``inf``, ``0`` refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a positive, finite number of seconds")
+    return value
+
+
+def _directory(text: str) -> Path:
+    """A directory path; an empty one would silently mean the current directory."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the output directory is empty (use --out . for here)")
+    return Path(text)
+
+
 def _fail(message: str) -> int:
     print(f"tapeconf: error: {' '.join(str(message).split())}", file=sys.stderr)
     return EXIT_USAGE
@@ -166,7 +204,7 @@ def _fail(message: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one ``tapeconf`` command and return its exit status."""
-    from conformance.report import ReportOutputError, ResultsFileError
+    from conformance.report import ReportOutputError, ResultsFileError, ResumeError
     from conformance.report.worker import AdapterSpecError
 
     parser = build_parser()
@@ -186,8 +224,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         DivergenceFileError,
         ReportOutputError,
         ResultsFileError,
+        ResumeError,
     ) as error:
         return _fail(str(error))
+    except Exception as error:  # a bug: never exit 1, which CI reads as "cells failed/changed"
+        traceback.print_exc()
+        print(
+            f"tapeconf: internal error: {type(error).__name__}: {error} (a bug in tapeconf; "
+            "the traceback above says where)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
 
 
 def _silence_stdout() -> None:
@@ -207,27 +254,28 @@ def _report(args: argparse.Namespace) -> int:
 
     if args.jobs < 1:
         return _fail("--jobs must be at least 1")
-    if args.timeout is not None and args.timeout <= 0:
-        return _fail("--timeout must be a positive number of seconds")
     specs = resolve_adapter_specs(args.adapter)
     progress = Progress(quiet=args.quiet)
     try:
-        run = generate_report(
-            specs,
-            args.out,
-            jobs=args.jobs,
-            timeout_cap=args.timeout,
-            resume=args.resume,
-            progress=progress,
-        )
-    except KeyboardInterrupt:
+        with _sigterm_as_exception():
+            run = generate_report(
+                specs,
+                args.out,
+                jobs=args.jobs,
+                timeout_cap=args.timeout,
+                startup_timeout=args.startup_timeout,
+                resume=args.resume,
+                progress=progress,
+            )
+    except (KeyboardInterrupt, Terminated) as stop:
         progress.close()
+        how = "interrupted" if isinstance(stop, KeyboardInterrupt) else "terminated (SIGTERM)"
         print(
-            f"tapeconf: interrupted; the finished cells are in {args.out / PARTIAL_NAME} "
+            f"tapeconf: {how}; the finished cells are in {args.out / PARTIAL_NAME} "
             "(`tapeconf report --resume` runs only the rest)",
             file=sys.stderr,
         )
-        return EXIT_INTERRUPTED
+        return EXIT_INTERRUPTED if isinstance(stop, KeyboardInterrupt) else EXIT_TERMINATED
     progress.close()
     counts = Counter(r["verdict"] for r in run.document["results"])
     summary = ", ".join(f"{n} {verdict}" for verdict, n in counts.most_common())
@@ -238,7 +286,39 @@ def _report(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         print(f"tapeconf: wrote {', '.join(str(p) for p in run.paths)}", file=sys.stderr)
-    return EXIT_FAILURES if run.failures else EXIT_OK
+    idle = _requested_but_idle(run.document) if args.adapter else []
+    for line in idle:
+        print(f"tapeconf: error: {line}", file=sys.stderr)
+    return EXIT_FAILURES if run.failures or idle else EXIT_OK
+
+
+def _requested_but_idle(document: dict[str, Any]) -> list[str]:
+    """For each adapter that ran no cell (it could not load, or is not installed): why.
+    Asked for by name, such an adapter is a failure: a CI gate must not pass on nothing."""
+    ran = {r["adapter"] for r in document["results"] if r["observation"] is not None}
+    return [
+        f"--adapter {block['spec']} ran nothing: {block.get('error') or block.get('reason')}"
+        for block in document["adapters"]
+        if block["name"] not in ran and not block.get("available")
+    ]
+
+
+@contextlib.contextmanager
+def _sigterm_as_exception() -> Any:
+    """While a report runs, SIGTERM raises ``Terminated`` in the main thread (as Ctrl-C raises
+    KeyboardInterrupt), so that the workers are killed and the partial file is kept."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 # ---- diff -------------------------------------------------------------------------------------

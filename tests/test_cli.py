@@ -272,7 +272,7 @@ def test_diff_on_the_command_line_prints_markdown(results_file: Path, tmp_path: 
         ),
         (
             '{"schema_version": 1, "results": [{"id": "a"}], "adapters": [], "scenarios": []}',
-            "results[0] lacks",
+            "results[0]: the record's adapter is None",
         ),
     ],
 )

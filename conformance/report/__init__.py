@@ -24,7 +24,9 @@ from conformance.report.html_report import render_html
 from conformance.report.markdown_report import render_markdown
 from conformance.report.progress import Progress
 from conformance.report.results import (
+    PARTIAL_NAME,
     PartialLog,
+    PartialRun,
     ResultsFileError,
     build_results,
     load_results,
@@ -32,13 +34,17 @@ from conformance.report.results import (
 )
 from conformance.report.runner import Runner, record_key
 from conformance.report.wire import parse_adapter_spec
-from conformance.report.worker import check_adapter_specs, entry_point_names
+
+# conformance.report.worker is imported where it is used, never here: a worker runs as
+# ``python -m conformance.report.worker``, and a package that imported it first would make
+# Python warn on every worker's stderr (and that warning would stand in for a crash's cause).
 
 __all__ = [
     "REPORT_FILES",
     "ReportOutputError",
     "ReportRun",
     "ResultsFileError",
+    "ResumeError",
     "default_adapter_specs",
     "generate_report",
     "load_results",
@@ -67,6 +73,8 @@ class ReportRun:
 
 def default_adapter_specs() -> list[str]:
     """Every registered adapter, the reference first (the others are compared with it)."""
+    from conformance.report.worker import entry_point_names
+
     return sorted(entry_point_names(), key=lambda name: (name != "reference", name))
 
 
@@ -78,6 +86,8 @@ def resolve_adapter_specs(specs: Sequence[str] | None) -> list[str]:
     interpreter, or two specs with one adapter name. Nothing is imported here: each adapter is
     loaded in its own worker.
     """
+    from conformance.report.worker import check_adapter_specs, entry_point_names
+
     if not specs:
         return default_adapter_specs()
     return check_adapter_specs(specs, entry_point_names())
@@ -123,41 +133,94 @@ def write_report_files(document: dict[str, Any], out: Path) -> list[Path]:
     return list(texts)
 
 
+class ResumeError(ValueError):
+    """A partial file that ``--resume`` cannot continue; the message says what to run instead."""
+
+
+def _resumable(partial: PartialRun, specs: Sequence[str]) -> PartialRun:
+    """``partial`` checked against this run's adapters: every adapter it holds cells of must
+    be asked for again, or resuming would silently drop those cells."""
+    asked = set(specs)
+    foreign = sorted(
+        str(block.get("spec") or name)
+        for name, block in partial.adapters.items()
+        if block.get("spec", name) not in asked
+    )
+    if foreign:
+        earlier = " ".join(
+            f"--adapter {block.get('spec') or name}" for name, block in partial.adapters.items()
+        )
+        raise ResumeError(
+            f"{partial.path} holds the finished cells of {', '.join(foreign)}, which this run "
+            f"does not ask for; resume with the same adapters ({earlier}) or run without "
+            "--resume to start over"
+        )
+    return partial
+
+
 def generate_report(
     specs: Sequence[str],
     out: Path,
     *,
     jobs: int = 2,
     timeout_cap: float | None = None,
+    startup_timeout: float | None = None,
     resume: bool = False,
     progress: Progress | None = None,
 ) -> ReportRun:
     """Run every scenario on the adapters ``specs`` and write the report files into ``out``.
 
     Records are appended to ``out/.partial-results.jsonl`` as they arrive; the file is removed
-    once the final files are in place. With ``resume``, cells already in it are not run again.
+    once the final files are in place. With ``resume``, cells already in it are not run again
+    (``ResumeError`` when it holds cells of adapters not in ``specs``; cells of an adapter that
+    is another version now run again). ``startup_timeout`` bounds each worker's start-up
+    (default: ``timeout_cap`` when given, else 180 s).
     """
     scenarios = all_scenarios()
+    progress = progress or Progress(quiet=True)
     out = _prepare_directory(Path(out))
-    resumed = PartialLog.read(out)[0] if resume else []
+    partial = _read_partial(out, resume)
+    if resume:
+        _resumable(partial, specs)
+    elif partial.records:
+        progress.warning(
+            f"tapeconf: starting over: {partial.path} held {len(partial.records)} finished cells "
+            "of an interrupted run, now discarded (`tapeconf report --resume` keeps them)"
+        )
+    if resume and partial.skipped:
+        progress.warning(
+            f"tapeconf: {partial.path}: {len(partial.skipped)} unusable lines skipped, their "
+            f"cells run again ({'; '.join(partial.skipped[:3])}"
+            f"{'; ...' if len(partial.skipped) > 3 else ''})"
+        )
+    # a cell whose adapter line was unusable cannot be labelled: it runs again
+    resumed = [r for r in partial.records if r["adapter"] in partial.adapters] if resume else []
     try:
         log = PartialLog(out, append=resume)
     except OSError as error:
         raise ReportOutputError(f"cannot write into {out}: {error.strerror or error}") from None
+    by_spec = {str(b.get("spec") or n): b for n, b in partial.adapters.items()} if resume else {}
     runner = Runner(
         specs,
         scenarios,
         jobs=jobs,
         timeout_cap=timeout_cap,
+        startup_timeout=_startup_limit(startup_timeout, timeout_cap),
         done=[record_key(r) for r in resumed],
+        resumed_adapters=by_spec,
         sink=log.write,
         progress=progress,
     )
     try:
         result = runner.run()
+    except OSError as error:  # the partial file could not be written (a full disk): stopped
+        raise ReportOutputError(
+            f"cannot write {log.path}: {error.strerror or error}; the run was stopped "
+            "(`tapeconf report --resume` continues it once there is room)"
+        ) from None
     finally:
         log.close()
-    names = {adapter["name"] for adapter in result.adapters}
+    names = {adapter["name"] for adapter in result.adapters} - runner.stale
     known_ids = {s.id for s in scenarios}
     records = [
         r for r in resumed if r["adapter"] in names and r["id"] in known_ids
@@ -173,3 +236,24 @@ def generate_report(
     paths = write_report_files(document, out)
     log.remove()
     return ReportRun(document, paths)
+
+
+def _read_partial(out: Path, resume: bool) -> PartialRun:
+    """The partial file of an earlier run; without ``resume`` an unreadable one is only
+    replaced (opening it for writing says what is wrong with it)."""
+    try:
+        return PartialLog.read(out)
+    except ResultsFileError:
+        if resume:
+            raise
+        return PartialRun(out / PARTIAL_NAME)
+
+
+#: How long a worker may take to say hello when neither limit is given.
+DEFAULT_STARTUP_TIMEOUT_S = 180.0
+
+
+def _startup_limit(startup_timeout: float | None, timeout_cap: float | None) -> float:
+    if startup_timeout is not None:
+        return startup_timeout
+    return timeout_cap if timeout_cap is not None else DEFAULT_STARTUP_TIMEOUT_S

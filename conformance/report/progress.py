@@ -78,6 +78,15 @@ class Progress:
         with self._lock:
             self._line(text)
 
+    def warning(self, text: str) -> None:
+        """A line that something is off (shown with ``quiet`` too: only errors pass then)."""
+        with self._lock:
+            quiet, self.quiet = self.quiet, False
+            try:
+                self._line(text)
+            finally:
+                self.quiet = quiet
+
     def close(self) -> None:
         with self._lock:
             if self.live and self._drawn:

@@ -35,11 +35,36 @@ __all__ = [
     "number_to_json",
     "observation_record",
     "scenario_record",
+    "text_safe",
     "tree_to_json",
 ]
 
 #: Bumped whenever a field of results.json changes meaning or disappears (adding one is compatible).
 SCHEMA_VERSION = 1
+
+
+def _encodable(text: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates (a non-UTF-8 path decoded with surrogateescape)
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def text_safe(tree: Any) -> Any:
+    """``tree`` (JSON data) with every string UTF-8 encodable: a lone surrogate, which a
+    framework message can hold but no UTF-8 file can, becomes its ``\\udcxx`` escape.
+
+    >>> text_safe({"message": "no file /tmp/\\udcff"})
+    {'message': 'no file /tmp/\\\\udcff'}
+    """
+    if isinstance(tree, str):
+        return _encodable(tree)
+    if isinstance(tree, dict):
+        return {_encodable(str(key)): text_safe(item) for key, item in tree.items()}
+    if isinstance(tree, list):
+        return [text_safe(item) for item in tree]
+    return tree
 
 
 def number_to_json(number: Any) -> Any:

@@ -15,17 +15,20 @@ import tempfile
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from conformance.outcome import Verdict
 from conformance.registry import Scenario
-from conformance.report.records import SCHEMA_VERSION, scenario_record
+from conformance.report.records import SCHEMA_VERSION, scenario_record, text_safe
+from conformance.report.wire import adapter_block_problem, record_problem
 
 __all__ = [
     "PARTIAL_NAME",
     "PartialLog",
+    "PartialRun",
     "ResultsFileError",
     "build_results",
     "count_verdicts",
@@ -89,7 +92,7 @@ def build_results(
 ) -> dict[str, Any]:
     """The results document; see conformance/schema/results.schema.json and docs/reports.md."""
     ordered = _sorted_records(records, adapters, scenarios)
-    return {
+    return text_safe({
         "schema_version": SCHEMA_VERSION,
         "generator": {"name": "tapeconf", "version": _tool_version()},
         "generated_at": environment["date"],
@@ -99,26 +102,28 @@ def build_results(
         "scenarios": [scenario_record(s) for s in scenarios],
         "results": ordered,
         "summary": count_verdicts(ordered),
-    }
+    })
 
 
 # ---- reading ----------------------------------------------------------------------------------
 
-_RECORD_KEYS = ("id", "area", "adapter", "device", "verdict", "observation")
-
 
 def load_results(path: str | Path) -> dict[str, Any]:
-    """A results document from disk, checked enough for the writers and ``diff`` to trust it."""
+    """A results document from disk, checked enough for the writers and ``diff`` to trust it:
+    every adapter entry and every record has the fields they read, with the right types."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError as error:
         raise ResultsFileError(
-            f"cannot read {path}: {getattr(error, 'strerror', None) or error}"
+            f"{path} is not UTF-8 text (byte {error.object[error.start]:#04x} at offset "
+            f"{error.start}); a results file is the JSON that `tapeconf report` writes"
         ) from None
+    except OSError as error:
+        raise ResultsFileError(f"cannot read {path}: {error.strerror or error}") from None
     try:
         document = json.loads(text)
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, RecursionError) as error:
         raise ResultsFileError(f"{path} is not valid JSON: {error}") from None
     problem = _problem(document)
     if problem:
@@ -132,16 +137,22 @@ def _problem(document: Any) -> str | None:
     version = document.get("schema_version")
     if version is None:
         return "it has no schema_version"
-    if version != SCHEMA_VERSION:
+    if type(version) is not int or version != SCHEMA_VERSION:  # true == 1 in Python, not here
         return f"schema_version {version!r} is not supported (this tapeconf reads {SCHEMA_VERSION})"
     for key, kind in (("results", list), ("adapters", list), ("scenarios", list)):
         if not isinstance(document.get(key), kind):
             return f"{key!r} is missing or not a {kind.__name__}"
+    for index, block in enumerate(document["adapters"]):
+        problem = adapter_block_problem(block)
+        if problem:
+            return f"adapters[{index}]: {problem}"
     for index, record in enumerate(document["results"]):
-        if not isinstance(record, dict) or any(k not in record for k in _RECORD_KEYS):
-            return f"results[{index}] lacks one of {', '.join(_RECORD_KEYS)}"
-        if record["verdict"] not in VERDICTS:
-            return f"results[{index}] has an unknown verdict {record['verdict']!r}"
+        problem = record_problem(record)
+        if problem:
+            return f"results[{index}]: {problem}"
+    for index, scenario in enumerate(document["scenarios"]):
+        if not isinstance(scenario, dict) or not isinstance(scenario.get("id"), str):
+            return f"scenarios[{index}] is not an object with a string id"
     return None
 
 
@@ -182,6 +193,8 @@ class PartialLog:
         self.path = directory / PARTIAL_NAME
         self._stream = open(self.path, "a" if append else "w", encoding="utf-8")  # noqa: SIM115
         self._lock = threading.Lock()
+        if append and self._stream.tell() and not _ends_with_newline(self.path):
+            self._stream.write("\n")  # end the line an interruption cut short, so ours stay whole
 
     def write(self, kind: str, item: dict[str, Any]) -> None:
         line = json.dumps({"type": kind, kind: item}, allow_nan=False)
@@ -199,24 +212,65 @@ class PartialLog:
             self.path.unlink()
 
     @staticmethod
-    def read(directory: Path) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
-        """The cell records and the adapter descriptions (by name) of an earlier, unfinished run.
+    def read(directory: Path) -> PartialRun:
+        """The cell records and adapter descriptions of an earlier, unfinished run.
 
-        A line cut short by the interruption is ignored.
+        Every line is checked as a results file's records are: a line that is cut short, not
+        UTF-8, not JSON, or not a whole adapter or cell entry is skipped (and counted in
+        ``skipped``), so its cell runs again. A cell written twice counts once (the later line).
+        ``ResultsFileError`` when the path exists but cannot be read as a file.
         """
-        records: list[dict[str, Any]] = []
-        adapters: dict[str, dict[str, Any]] = {}
+        path = directory / PARTIAL_NAME
+        run = PartialRun(path)
+        if not os.path.lexists(path):
+            return run
         try:
-            lines = (directory / PARTIAL_NAME).read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            return records, adapters
-        for line in lines:
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if entry.get("type") == "cell" and isinstance(entry.get("cell"), dict):
-                records.append(entry["cell"])
-            elif entry.get("type") == "adapter" and isinstance(entry.get("adapter"), dict):
-                adapters[entry["adapter"]["name"]] = entry["adapter"]
-        return records, adapters
+            data = path.read_bytes()
+        except OSError as error:
+            raise ResultsFileError(
+                f"cannot read the partial results {path}: {error.strerror or error}; "
+                "move it away, or run without --resume to start over"
+            ) from None
+        cells: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for number, raw in enumerate(data.splitlines(), start=1):
+            entry, problem = _partial_entry(raw)
+            if problem is not None:
+                run.skipped.append(f"line {number}: {problem}")
+            elif entry["type"] == "adapter":
+                run.adapters[entry["adapter"]["name"]] = entry["adapter"]
+            else:
+                record = entry["cell"]
+                cells[(record["id"], record["adapter"], record["device"])] = record
+        run.records = list(cells.values())
+        return run
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as stream:
+        stream.seek(-1, os.SEEK_END)
+        return stream.read(1) == b"\n"
+
+
+@dataclass
+class PartialRun:
+    """What an interrupted run left in its partial file."""
+
+    path: Path
+    records: list[dict[str, Any]] = field(default_factory=list)
+    adapters: dict[str, dict[str, Any]] = field(default_factory=dict)  # by adapter name
+    skipped: list[str] = field(default_factory=list)  # "line N: why" for each unusable line
+
+
+def _partial_entry(raw: bytes) -> tuple[dict[str, Any], None] | tuple[None, str]:
+    """One line of a partial file as an adapter or cell entry, or why it is not one."""
+    try:
+        entry = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None, "not UTF-8"
+    except (json.JSONDecodeError, RecursionError):
+        return None, "not JSON (cut short?)" if raw.strip() else "empty"
+    if not isinstance(entry, dict) or entry.get("type") not in ("adapter", "cell"):
+        return None, "not an adapter or cell entry"
+    kind = entry["type"]
+    problem = (adapter_block_problem if kind == "adapter" else record_problem)(entry.get(kind))
+    return (None, problem) if problem else (entry, None)

@@ -17,6 +17,7 @@ own ``sys.path``, not this process's, and needs this project installed there.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -53,6 +54,10 @@ CellKey = tuple[str, str, "str | None"]  # (scenario id, adapter name, device)
 #: After this many crashed or timed-out cells in a row, an adapter's remaining cells are not run.
 MAX_CONSECUTIVE_FAILURES = 5
 
+#: The environment variable naming the parent's pid, for the worker's watchdog
+#: (``conformance.report.worker``: a worker whose parent is gone kills itself and its children).
+PARENT_PID_VARIABLE = "TAPECONF_PARENT_PID"
+
 
 def record_key(record: dict[str, Any]) -> tuple[str, str, str | None]:
     return record["id"], record["adapter"], record["device"]
@@ -71,6 +76,7 @@ class WorkerProcess:
             if env.get("PYTHONPATH"):
                 paths.append(env["PYTHONPATH"])
             env["PYTHONPATH"] = os.pathsep.join(paths)
+        env[PARENT_PID_VARIABLE] = str(os.getpid())  # the worker exits when this process is gone
         self.spec = spec
         self.python = parsed.python or sys.executable
         self.process = subprocess.Popen(
@@ -141,10 +147,12 @@ class WorkerProcess:
             except (ProcessLookupError, PermissionError):
                 self.process.kill()
         self.process.wait()
+        self._kill_leftovers()
         self._close_pipes()
 
     def finish(self) -> None:
-        """Close stdin so that the worker exits by itself; kill it if it does not within 10 s."""
+        """Close stdin so that the worker exits by itself; kill it if it does not within 10 s.
+        Processes a scenario started and left running die with it."""
         try:
             assert self.process.stdin is not None
             self.process.stdin.close()
@@ -154,7 +162,14 @@ class WorkerProcess:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.kill()
+        self._kill_leftovers()
         self._close_pipes()
+
+    def _kill_leftovers(self) -> None:
+        """Kill what is left of the worker's process group once the worker itself has exited
+        (a child a scenario started; the group outlives its leader while such a child lives)."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
 
     def _close_pipes(self) -> None:
         self._stdout_reader.join(timeout=2)
@@ -290,6 +305,7 @@ class Runner:
         timeout_cap: float | None = None,
         startup_timeout: float = 180.0,
         done: Iterable[tuple[str, str, str | None]] = (),
+        resumed_adapters: dict[str, dict[str, Any]] | None = None,
         sink: Callable[[str, dict[str, Any]], None] = lambda kind, item: None,
         progress: Progress | None = None,
     ) -> None:
@@ -299,7 +315,10 @@ class Runner:
         self.timeout_cap = timeout_cap
         self.startup_timeout = startup_timeout
         self.done_keys = set(done)
+        self.resumed_adapters = resumed_adapters or {}  # spec -> the block the done cells had
+        self.stale: set[str] = set()  # adapters whose done cells were from another version
         self.sink = sink
+        self.sink_error: OSError | None = None
         self.progress = progress or Progress(quiet=True)
         self.progress.expect(len(self.jobs), len(self.scenarios))
         self.records: list[dict[str, Any]] = []
@@ -322,6 +341,8 @@ class Runner:
         except BaseException:
             self.stop()
             raise
+        if self.sink_error is not None:  # the partial file could not be written: stopped
+            raise self.sink_error
         adapters = [job.adapter for job in self.jobs if job.adapter is not None]
         runtimes = {job.spec: job.runtime for job in self.jobs if job.runtime is not None}
         return RunResult(adapters, list(self.records), time.monotonic() - started, runtimes)
@@ -351,7 +372,7 @@ class Runner:
         with self._condition:
             if job.adapter is None:
                 job.adapter = {**adapter_block_defaults(job.spec), "error": why}
-                self.sink("adapter", job.adapter)
+                self._sink("adapter", job.adapter)
                 job.pending.extend((s, None) for s in self.scenarios)
             left = list(job.pending)
             job.pending.clear()
@@ -461,7 +482,8 @@ class Runner:
             usable = False
         job.adapter = block
         job.runtime = hello.runtime
-        self.sink("adapter", block)
+        self._forget_stale_cells(job.spec, block)
+        self._sink("adapter", block)
         job.divergences = hello.divergences
         job.startup_seconds = seconds
         if not usable:
@@ -497,6 +519,25 @@ class Runner:
         )
         self._condition.notify_all()
         return worker
+
+    def _forget_stale_cells(self, spec: str, block: dict[str, Any]) -> None:
+        """Run again the resumed cells of an adapter that is not what it was (another version,
+        other devices, now available or broken): old cells must not carry the new label."""
+        before = self.resumed_adapters.get(spec)
+        if before is None:
+            return
+        keys = ("name", "version", "available", "error", "devices")
+        changed = [k for k in keys if before.get(k) != block.get(k)]
+        if not changed:
+            return
+        name = before.get("name")
+        self.stale.add(str(name))
+        self.done_keys = {key for key in self.done_keys if key[1] != name}
+        what = ", ".join(f"{k} {before.get(k)!r} -> {block.get(k)!r}" for k in changed)
+        self.progress.warning(
+            f"tapeconf: {name}: the resumed cells came from another adapter state ({what}); "
+            "running them again"
+        )
 
     def _run_cells(self, job: _Job, worker: WorkerProcess) -> bool:
         """Feed cells to ``worker``; ``False`` when it died or hung (it is gone then)."""
@@ -613,13 +654,24 @@ class Runner:
         with self._condition:
             self._store(job, record)
 
+    def _sink(self, kind: str, item: dict[str, Any]) -> None:
+        """Hand ``item`` on; a sink that cannot write (a full disk) stops the run, whose
+        ``run()`` then raises that error: going on would finish cells that are not kept."""
+        if self.sink_error is not None:
+            return
+        try:
+            self.sink(kind, item)
+        except OSError as error:
+            self.sink_error = error
+            self.stop()
+
     def _store(self, job: _Job, record: dict[str, Any]) -> None:
         if self._stopping:
             return
         self.records.append(record)
         self.done_keys.add(record_key(record))
         job.counts[record["verdict"]] += 1
-        self.sink("cell", record)
+        self._sink("cell", record)
         self.progress.cell(
             job.name, record["verdict"], failure=Verdict(record["verdict"]).is_failure
         )

@@ -33,10 +33,13 @@ __all__ = [
     "adapter_block_defaults",
     "check_cell",
     "check_hello",
+    "adapter_block_problem",
     "check_runtime",
     "decode_line",
     "missing_project_reason",
+    "observation_problem",
     "parse_adapter_spec",
+    "record_problem",
 ]
 
 #: The version this tapeconf speaks; a worker whose hello carries another is refused.
@@ -226,34 +229,82 @@ def check_cell(
             raise ProtocolError(
                 f"the record's {key} is {record.get(key)!r}, but {value!r} was asked for"
             )
-    if record.get("verdict") not in VERDICTS:
-        raise ProtocolError(f"the record's verdict {record.get('verdict')!r} is not a verdict")
-    if not isinstance(record["detail"], str):
-        raise ProtocolError("the record's detail is not a string")
-    if record["observation"] is not None:
-        _check_observation(record["observation"])
-    if record["divergence"] is not None and not isinstance(record["divergence"], dict):
-        raise ProtocolError("the record's divergence is neither null nor an object")
+    problem = record_problem(record)
+    if problem is not None:
+        raise ProtocolError(problem)
     return record
 
 
-def _check_observation(observation: Any) -> None:
+# ---- records, wherever they come from (a worker, a partial file, a results file) ----------------
+
+_RECORD_STRINGS = ("id", "adapter", "detail")
+
+
+def record_problem(record: Any) -> str | None:
+    """What makes ``record`` not a cell record (see results.schema.json), or ``None``.
+
+    The one check for records from a worker, from a partial file being resumed and from a
+    results file being read, so that every reader can trust the fields it uses.
+    """
+    if not isinstance(record, dict):
+        return "the record is not an object"
+    for key in _RECORD_STRINGS:
+        if not isinstance(record.get(key), str):
+            return f"the record's {key} is {_short(record.get(key))}, not a string"
+    if not isinstance(record.get("device"), (str, type(None))):
+        return f"the record's device is {_short(record.get('device'))}, not a string or null"
+    if record.get("verdict") not in VERDICTS:
+        return f"the record's verdict {_short(record.get('verdict'))} is not a verdict"
+    if "observation" not in record:
+        return "the record has no observation (null when nothing ran)"
+    if record["observation"] is not None:
+        problem = observation_problem(record["observation"])
+        if problem is not None:
+            return problem
+    if record.get("divergence") is not None and not isinstance(record["divergence"], dict):
+        return "the record's divergence is neither null nor an object"
+    return None
+
+
+def observation_problem(observation: Any) -> str | None:
+    """What makes ``observation`` not an observation record, or ``None``."""
     if not isinstance(observation, dict) or any(k not in observation for k in _OBSERVATION_KEYS):
-        raise ProtocolError(f"an observation needs the fields {', '.join(_OBSERVATION_KEYS)}")
+        return f"an observation needs the fields {', '.join(_OBSERVATION_KEYS)}"
     outcome, error = observation["outcome"], observation["error"]
     if outcome not in ("returned", "raised"):
-        raise ProtocolError(f"the observation's outcome {outcome!r} is not returned/raised")
+        return f"the observation's outcome {_short(outcome)} is not returned/raised"
     if (outcome == "raised") != isinstance(error, dict):
-        raise ProtocolError("a raised observation needs an error object; a returned one null")
+        return "a raised observation needs an error object; a returned one null"
     if isinstance(error, dict):
         if any(not isinstance(error.get(k), str) for k in _ERROR_KEYS):
-            raise ProtocolError(f"an error needs the string fields {', '.join(_ERROR_KEYS)}")
+            return f"an error needs the string fields {', '.join(_ERROR_KEYS)}"
         if error["kind"] not in ERROR_KINDS:
-            raise ProtocolError(f"the error kind {error['kind']!r} is not a neutral error kind")
+            return f"the error kind {_short(error['kind'])} is not a neutral error kind"
     seconds = observation["seconds"]
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds >= 0:
-        raise ProtocolError(f"the observation's seconds {seconds!r} is not a duration")
+        return f"the observation's seconds {_short(seconds)} is not a duration"
     if math.isinf(seconds):
-        raise ProtocolError("the observation's seconds is infinite")
+        return "the observation's seconds is infinite"
     if not isinstance(observation["summary"], str) or not isinstance(observation["warnings"], list):
-        raise ProtocolError("the observation's summary must be a string, its warnings a list")
+        return "the observation's summary must be a string, its warnings a list"
+    return None
+
+
+def adapter_block_problem(block: Any) -> str | None:
+    """What makes ``block`` not an adapters-block entry, or ``None``."""
+    if not isinstance(block, dict) or not isinstance(block.get("name"), str) or not block["name"]:
+        return "an adapter entry needs a non-empty string name"
+    if not isinstance(block.get("available", False), bool):
+        return f"adapter {block['name']!r}: 'available' is not a boolean"
+    for key, kinds in _BLOCK_TYPES.items():
+        value = block.get(key, adapter_block_defaults(block["name"])[key])
+        if not isinstance(value, kinds) or isinstance(value, bool) and int in kinds:
+            return f"adapter {block['name']!r}: {key!r} is {_short(value)}"
+    if not all(isinstance(d, str) for d in block.get("devices", [])):
+        return f"adapter {block['name']!r}: 'devices' must be strings"
+    return None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"

@@ -22,7 +22,10 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
 import sys
+import threading
+import time
 import traceback
 from collections.abc import Sequence
 from importlib.metadata import entry_points
@@ -312,6 +315,46 @@ def serve(spec: str, requests: IO[str], channel: IO[str]) -> None:
             _emit(channel, {"event": "cell", "record": record})
 
 
+#: How often the watchdog looks whether the parent is still there.
+WATCH_INTERVAL_S = 0.25
+
+
+def _watch_parent() -> None:
+    """Exit, with every process this worker started, as soon as the parent is gone.
+
+    A parent that is killed (SIGKILL, an OOM kill) cannot stop its workers, and a worker busy in
+    a hanging scenario never reads the end of its stdin. The parent names itself in
+    ``TAPECONF_PARENT_PID``; when that process is gone, or this one was handed to another parent,
+    a daemon thread kills the worker's process group (its own session: the worker and what its
+    scenarios started) or, when the worker does not lead its group (started by hand), the worker.
+    """
+    named = os.environ.get("TAPECONF_PARENT_PID", "")
+    tapeconf = int(named) if named.isdigit() else None
+    parent = os.getppid()  # tapeconf itself, or an interpreter wrapper between the two
+
+    def gone() -> bool:
+        if os.getppid() != parent:
+            return True
+        if tapeconf is None:
+            return False
+        try:
+            os.kill(tapeconf, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:  # a process of another user has that pid now
+            return True
+        return False
+
+    def watch() -> None:
+        while not gone():
+            time.sleep(WATCH_INTERVAL_S)
+        if os.getpgrp() == os.getpid():
+            os.killpg(os.getpid(), signal.SIGKILL)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="tapeconf-parent-watchdog", daemon=True).start()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 1:
@@ -320,7 +363,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    faulthandler.enable(file=sys.stderr)
+    faulthandler.enable(file=sys.stderr, all_threads=False)  # the crashing thread says why
+    _watch_parent()
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # anything printed by a framework or scenario goes to stderr, not the protocol
     sys.stdout = sys.stderr
