@@ -40,6 +40,7 @@ __all__ = [
     "det",
     "diag",
     "diag_part",
+    "elu",
     "export_into",
     "floormod",
     "get_static_value",
@@ -50,6 +51,7 @@ __all__ = [
     "matrix_transpose",
     "normal",
     "recompute_grad",
+    "reduce_prod",
     "set_seed",
     "softmax_cross_entropy_with_logits",
     "softplus",
@@ -160,6 +162,115 @@ def floormod(x: Any, y: Any, name: str | None = None) -> Tensor:
         return _ops._binary(_floormod, *_operands(x, y))
     except ZeroDivisionError:
         raise _op_error("FloorMod", "Integer division by zero") from None
+
+
+def _elu_kernel(x: Any) -> Any:
+    xp = _ns(x)
+    with np.errstate(all="ignore"):
+        return xp.where(x > 0, x, xp.expm1(x))
+
+
+_elu = Primitive("elu", _elu_kernel, tf_name="Elu")
+# d elu(x) = 1 for x > 0, exp(x) = elu(x) + 1 otherwise (TensorFlow's EluGrad, from the output).
+defvjp(
+    _elu,
+    lambda g, ans, x: _ops.where(
+        _ops.greater(x, _ops.zeros_like(x)), g, g * (ans + _ops.ones_like(ans))
+    ),
+)
+
+
+def elu(features: Any, name: str | None = None) -> Tensor:
+    """``tf.nn.elu``: x for x > 0, exp(x) - 1 otherwise."""
+    x = _ops._tensor(features)
+    _require_dtype(x, _REAL, "Elu")
+    return call(_elu, (x,), dtype=x._dtype)
+
+
+def _grouped(x: Any, axis: tuple[int, ...] | None) -> tuple[Any, Any]:
+    """``x`` with the reduced axes moved last and flattened into one, and how to undo that."""
+    xp = _ns(x)
+    rank = x.ndim
+    axes = tuple(range(rank)) if axis is None else tuple(a % rank for a in axis)
+    kept = tuple(i for i in range(rank) if i not in axes)
+    moved = xp.permute_dims(x, (*kept, *axes))
+    group = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+    flat = xp.reshape(moved, (*(x.shape[i] for i in kept), group))
+
+    def ungroup(y: Any) -> Any:
+        return xp.permute_dims(xp.reshape(y, moved.shape), tuple(np.argsort((*kept, *axes))))
+
+    return flat, ungroup
+
+
+def _exclusive_products(flat: Any) -> Any:
+    """Along the last axis, each element's product of the others, without division (zeros
+    are fine): exclusive cumulative products from both ends, multiplied."""
+    xp = _ns(flat)
+    ones = xp.ones((*flat.shape[:-1], 1), dtype=flat.dtype, device=_device(flat))
+    before = xp.concat([ones, xp.cumulative_prod(flat[..., :-1], axis=-1)], axis=-1)
+    reversed_after = xp.cumulative_prod(xp.flip(flat[..., 1:], axis=-1), axis=-1)
+    after = xp.flip(xp.concat([ones, reversed_after], axis=-1), axis=-1)
+    return before * after
+
+
+def _others_product_kernel(x: Any, axis: tuple[int, ...] | None) -> Any:
+    flat, ungroup = _grouped(x, axis)
+    return ungroup(_exclusive_products(flat))
+
+
+def _others_product_vjp_kernel(g: Any, x: Any, axis: tuple[int, ...] | None) -> Any:
+    """out_j = sum over i != j of g_i * (product of the group without x_i and x_j)."""
+    xp = _ns(x)
+    flat, ungroup = _grouped(x, axis)
+    flat_g, _ = _grouped(g, axis)
+    n = flat.shape[-1]
+    eye = xp.astype(xp.eye(n, device=_device(x)), x.dtype)
+    rows = flat[..., None, :] * (1 - eye) + eye  # row i: the group with x_i replaced by 1
+    pair = _exclusive_products(rows) * (1 - eye)  # [i, j]: product without x_i and x_j
+    return ungroup(xp.sum(flat_g[..., :, None] * pair, axis=-2))
+
+
+_prod = Primitive(
+    "reduce_prod",
+    lambda x, axis=None, keepdims=False: _ns(x).prod(x, axis=axis, keepdims=keepdims),
+    tf_name="Prod",
+)
+_others_product = Primitive("others_product", _others_product_kernel, tf_name="Cumprod")
+_others_product_vjp = Primitive(
+    "others_product_grad", _others_product_vjp_kernel, tf_name="CumprodGrad"
+)
+
+
+def _prod_grad(
+    g: Tensor, ans: Tensor, x: Tensor, axis: Any = None, keepdims: bool = False
+) -> Tensor:
+    others = call(_others_product, (x,), {"axis": axis}, dtype=x._dtype)
+    return _ops._spread(g, x, axis, keepdims) * _ops.conj(others)
+
+
+def _third_order(*_: Any, **__: Any) -> Tensor:
+    raise NotImplementedError(
+        "reference_impl has no third derivative of reduce_prod: the VJP of others_product_grad "
+        "is not defined"
+    )
+
+
+defvjp(_prod, _prod_grad)
+defvjp(
+    _others_product,
+    lambda g, ans, x, axis=None: call(_others_product_vjp, (g, x), {"axis": axis}, dtype=g._dtype),
+)
+defvjp(_others_product_vjp, _third_order, _third_order)
+
+
+def reduce_prod(
+    input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None
+) -> Tensor:
+    """``tf.reduce_prod``: the product over ``axis`` (all axes by default)."""
+    x = _ops._tensor(input_tensor)
+    axes = _ops._axes(axis)
+    return call(_prod, (x,), {"axis": axes, "keepdims": bool(keepdims)}, dtype=x._dtype)
 
 
 # ---- creation ---------------------------------------------------------------------------------
@@ -771,13 +882,17 @@ def export_into(package: types.ModuleType) -> None:
         "clip_by_norm": clip_by_norm,
         "get_static_value": get_static_value,
         "recompute_grad": recompute_grad,
+        "reduce_prod": reduce_prod,
     }
     package.__dict__.update(top)
-    package.math.__dict__.update(softplus=softplus, floormod=floormod, mod=floormod)
+    package.math.__dict__.update(
+        softplus=softplus, floormod=floormod, mod=floormod, reduce_prod=reduce_prod
+    )
     package.nn.__dict__.update(
         softplus=softplus,
         softmax_cross_entropy_with_logits=softmax_cross_entropy_with_logits,
         conv2d=conv2d,
+        elu=elu,
     )
     package.random.__dict__.update(set_seed=set_seed, normal=normal, uniform=uniform)
     package.linalg = types.ModuleType(f"{package.__name__}.linalg")

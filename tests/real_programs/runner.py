@@ -59,6 +59,10 @@ NOISE = (
     # Printed by the C++ runtime each time an eager op fails; the raised exception (compared
     # separately) carries the same status text.
     r"^[IW]\d{4} [\d:. ]+\d+ local_rendezvous\.cc:\d+\] Local rendezvous is aborting with status",
+    # TensorFlow's jacobian/batch_jacobian run its internal pfor inside tf.function; the retracing
+    # warning is about that machinery (and names a memory address), not about the program.
+    r"^WARNING:tensorflow:\d+ out of the last \d+ calls to <function pfor\.<locals>\.f at 0x[0-9a-f]+> "
+    r"triggered tf\.function retracing",
 )
 _NOISE = [re.compile(pattern) for pattern in NOISE]
 
@@ -157,7 +161,14 @@ def child_command(
     framework: str, out: Path, programs: Sequence[Path], reference_root: Path = REPO_ROOT
 ) -> list[str]:
     """The command that runs ``programs`` on ``framework`` and writes their outcomes to ``out``."""
-    command = [sys.executable, str(Path(__file__).resolve()), "--framework", framework, "--out", str(out)]
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--framework",
+        framework,
+        "--out",
+        str(out),
+    ]
     return [*command, "--reference-root", str(reference_root), *(str(p) for p in programs)]
 
 
@@ -302,7 +313,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=REPO_ROOT,
         help="the checkout whose reference_impl runs (default: this one), e.g. an older commit",
     )
-    parser.add_argument("--report", action="store_true", help="run the corpus on both and print counts")
+    parser.add_argument(
+        "--report", action="store_true", help="run the corpus on both and print counts"
+    )
     parser.add_argument("programs", nargs="*")
     args = parser.parse_args(argv)
     if args.report:

@@ -25,7 +25,20 @@ _spec.loader.exec_module(runner)
 PROGRAMS = sorted(path.name for path in runner.CORPUS.glob("*.py"))
 OUT_OF_SCOPE = runner.out_of_scope()
 #: program -> the exact difference, and the module whose fix it waits for.
-KNOWN_DIFFERENCES: dict[str, str] = {}
+_LOG_FORMAT = (
+    "reference_impl/_logging.py: the reference's warnings reach stderr as the bare message (Python's "
+    "last-resort handler); TensorFlow's 'tensorflow' logger prints 'WARNING:tensorflow:<message>'"
+)
+KNOWN_DIFFERENCES: dict[str, str] = {
+    "backprop_test_04_string_targets.py": _LOG_FORMAT + " (the watched tf.string warning)",
+    "backprop_test_08_gradient_within_tape_block.py": _LOG_FORMAT
+    + " (gradient inside a persistent tape's context)",
+    "backprop_test_12_higher_order_persistent.py": _LOG_FORMAT
+    + " (gradient inside a persistent tape's context)",
+    "guide_autodiff_17_integer_source.py": _LOG_FORMAT + " (the watched tf.int32 warning)",
+    "guide_autodiff_15_replaced_variable.py": "reference_impl/_core.py: type(x).__name__ of a tensor is "
+    "'Tensor'; TensorFlow's eager tensors are 'EagerTensor' (prints 'Tensor : None', TF 'EagerTensor : None')",
+}
 
 
 def _param(name: str) -> Any:

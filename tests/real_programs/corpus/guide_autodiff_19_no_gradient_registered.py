@@ -7,6 +7,6 @@ with tf.GradientTape() as tape:
     new_image = tf.image.adjust_contrast(image, delta)
 try:
     print(tape.gradient(new_image, [image, delta]))
-    assert False  # This should not happen.
+    assert False  # noqa: B011 - This should not happen (as the guide writes it).
 except LookupError as e:
     print(f"{type(e).__name__}: {e}")
