@@ -181,9 +181,7 @@ def select(specs: Sequence[str] | None) -> Selection:
         return discover()
     specs = list(dict.fromkeys(specs))
     known = set(registered_names())
-    unknown = [
-        s for s in specs if not is_import_path(s) and split_interpreter(s)[0] not in known
-    ]
+    unknown = [s for s in specs if not is_import_path(s) and split_interpreter(s)[0] not in known]
     if unknown:
         raise _unknown(unknown)
     adapters = [load(spec) for spec in specs]
