@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from conformance.expect import returns
+from conformance.expect import raises, returns
 from conformance.registry import Oracle, scenario
 
 _square = Oracle(lambda fw, x: x * x, at=(3.0,))
@@ -302,3 +302,109 @@ def _(fw):
         y = v * v
     v.assign(100.0)
     return tape.gradient(y, v)
+
+
+# ---- the Variable API beyond reads -------------------------------------------------------------
+
+
+@scenario(
+    "variables.assign_wrong_shape_raises",
+    spec="OP14",
+    statement="assigning a value of another shape raises ValueError (Shape mismatch)",
+    expect=raises("shape_mismatch", "ValueError", "Shape mismatch"),
+    features=["variables"],
+)
+def _(fw):
+    v = fw.Variable([1.0, 2.0])
+    v.assign([1.0, 2.0, 3.0])
+    return v
+
+
+@scenario(
+    "variables.callable_initial_value",
+    spec="OP14",
+    statement="a callable initial_value is called once for the value; reads then differentiate",
+    expect=returns([True, 6.0]),
+    features=["variables"],
+    oracle=Oracle(lambda fw, x: x * x, at=(3.0,)),
+)
+def _(fw):
+    v = fw.Variable(lambda: fw.constant(3.0))
+    with fw.GradientTape() as tape:
+        y = v * v
+    return [abs(v.numpy().item() - 3.0) < 1e-6, tape.gradient(y, v)]
+
+
+@scenario(
+    "variables.assign_result_reads_new_value",
+    spec="OP14",
+    statement="what assign() returns reads the new value and differentiates as the variable: 2r = 4",
+    expect=returns(4.0),
+    features=["variables"],
+    oracle=Oracle(lambda fw, r: r * r, at=(2.0,)),
+)
+def _(fw):
+    v = fw.Variable(3.0)
+    with fw.GradientTape() as tape:
+        r = v.assign(2.0)
+        y = r * r
+    return tape.gradient(y, v)
+
+
+@scenario(
+    "variables.value_method_is_a_read",
+    spec="W04",
+    statement="v.value() inside the tape is a read: it is watched and differentiates",
+    expect=returns(3.0),
+    features=["variables"],
+    oracle=Oracle(lambda fw, x: x * 3.0, at=(2.0,)),
+)
+def _(fw):
+    v = fw.Variable(2.0)
+    with fw.GradientTape() as tape:
+        y = v.value() * 3.0
+    return tape.gradient(y, v)
+
+
+@scenario(
+    "variables.name",
+    spec="OP14",
+    statement="a variable's name is its name argument plus ':0', 'Variable:0' by default",
+    expect=returns(["w:0", "Variable:0"]),
+    features=["variables"],
+)
+def _(fw):
+    return [fw.Variable(1.0, name="w").name, fw.Variable(1.0).name]
+
+
+@scenario(
+    "variables.ref_is_a_stable_key",
+    spec="OP14",
+    statement="v.ref() is a hashable key: equal for the same variable, different for another, and "
+    "deref() gives the variable back",
+    expect=returns([True, False, True]),
+    features=["variables"],
+)
+def _(fw):
+    v = fw.Variable(1.0)
+    w = fw.Variable(1.0)
+    keys = {v.ref(): "v"}
+    return [v.ref() in keys, w.ref() in keys, v.ref().deref() is v]
+
+
+@scenario(
+    "variables.many_variables_unwatched_constant",
+    spec="W01, W04",
+    statement="after several variables are read in a tape, an unwatched constant still gets None",
+    expect=returns([None, 1.0, 1.0, 1.0, 1.0, 1.0]),
+    features=["variables"],
+    oracle_exempt="the gradient of a plain sum is 1 per variable; the point is the None",
+)
+def _(fw):
+    c = fw.constant(2.0)
+    variables = [fw.Variable(float(i)) for i in range(5)]
+    with fw.GradientTape() as tape:
+        y = c * 3.0
+        for v in variables:
+            y = y + v
+    return tape.gradient(y, [c, *variables])
