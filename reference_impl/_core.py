@@ -366,9 +366,11 @@ def _numpy_array(value: Any, dtype: DType | None) -> tuple[Any, DType]:
     array = np.array(value)
     kind = array.dtype.kind
     if kind in "SUO":
-        if kind == "O" and not all(isinstance(s, (str, bytes)) for s in array.flat):
+        other = next((s for s in array.flat if not isinstance(s, (str, bytes))), None)
+        if kind == "O" and other is not None:
             raise ValueError(
-                "Failed to convert a NumPy array to a Tensor (Unsupported object type object)."
+                "Failed to convert a NumPy array to a Tensor (Unsupported object type "
+                f"{type(other).__name__})."
             )
         if dtype is not None and dtype is not string:
             raise ValueError(f"could not convert string to {type_string(dtype)}: {value!r}")
@@ -525,9 +527,7 @@ class Primitive:
         self.n_outputs = n_outputs
         self.broadcasts = broadcasts
 
-    def backward(
-        self, record: OpRecord, grads: list[Any], needs: Sequence[bool]
-    ) -> Sequence[Any]:
+    def backward(self, record: OpRecord, grads: list[Any], needs: Sequence[bool]) -> Sequence[Any]:
         """One gradient (or ``None``) per input of ``record``; ``needs[i]`` says whether this
         backward pass needs input ``i``'s (per call: several threads may share the record)."""
         if self.rules is None:

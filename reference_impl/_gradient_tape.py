@@ -28,7 +28,9 @@ __all__ = ["GradientTape", "UnconnectedGradients"]
 _CONSUMED = (
     "A non-persistent GradientTape can only be used to compute one set of gradients (or jacobians)"
 )
-_RELEASED = "Internal state of the gradient tape is invalid: failed to find operation producing a tensor"
+_RELEASED = (
+    "Internal state of the gradient tape is invalid: failed to find operation producing a tensor"
+)
 _NOT_IN_CONTEXT = (
     "gradient() cannot be invoked within the GradientTape context (i.e., while operations are "
     "being recorded). Either move the call to gradient() to be outside the 'with tf.GradientTape' "
@@ -82,7 +84,9 @@ def _check_tensor(item: Any) -> Any:
         return item
     named = _as_tf_dtype(item)
     if named is None:
-        raise TypeError(f"Cannot convert the argument `type_value`: {item!r} to a TensorFlow DType.")
+        raise TypeError(
+            f"Cannot convert the argument `type_value`: {item!r} to a TensorFlow DType."
+        )
     kind = type(item)
     type_name = f"numpy.{kind.__name__}" if kind.__module__ == "numpy" else kind.__name__
     missing = "_id" if named.is_trainable else "dtype"

@@ -1203,7 +1203,9 @@ def range_(
     if limit is None:
         start, limit = 0, start
     requested = as_dtype(dtype) if dtype is not None else None
-    bounds = [_tensor(v) if requested is None else convert(v, requested) for v in (start, limit, delta)]
+    bounds = [
+        _tensor(v) if requested is None else convert(v, requested) for v in (start, limit, delta)
+    ]
     if requested is None:
         order = [d for d in _RANGE_DTYPES if d is not None]
         for bound in bounds:
