@@ -123,6 +123,8 @@ def _worker_env(root: Path) -> dict[str, str]:
     env["PYTHONPATH"] = str(root)
     env[ROOT_VARIABLE] = str(root)
     env["PYTHONHASHSEED"] = "0"
+    env["OPENBLAS_NUM_THREADS"] = "1"  # one core per worker; also keeps fork() simple
+    env["OMP_NUM_THREADS"] = "1"
     return env
 
 
@@ -141,6 +143,42 @@ def _run_worker(root: Path, timeout: float, *extra: str) -> tuple[str, str, floa
         return "conforms", "", seconds
     lines = (done.stdout.strip() or done.stderr.strip() or f"exit status {done.returncode}")
     return "killed", lines.splitlines()[-1][:300], seconds
+
+
+class _Server:
+    """A ``_matrix --serve`` process in one copy: a forked matrix run per mutant, imports paid once."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.process = subprocess.Popen(
+            [*_WORKER, "--serve"], cwd=root, env=_worker_env(root), stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1,
+        )
+        ready = self._answer()
+        if ready.get("status") != "ready":
+            raise MutationError(f"the mutation server in {root} did not start: {ready}")
+
+    def _answer(self) -> dict[str, str]:
+        line = self.process.stdout.readline() if self.process.stdout else ""
+        if not line:
+            return {"status": "killed", "detail": "the mutation server exited"}
+        return json.loads(line)
+
+    def run(self, timeout: float) -> tuple[str, str, float]:
+        start = time.perf_counter()
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"{timeout}\n")
+        self.process.stdin.flush()
+        answer = self._answer()
+        return answer["status"], answer.get("detail", "")[:300], time.perf_counter() - start
+
+    def close(self) -> None:
+        if self.process.stdin:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
 
 
 def _forget_bytecode(path: Path) -> None:
@@ -220,7 +258,12 @@ def run(
         mutants = [m for name in files for m in mutants_of(sources[name], name)]
         chosen = _choose(mutants, sample, seed)
         copies = [base] + [_clone(base, Path(scratch) / f"copy{i}") for i in range(1, jobs)]
-        outcomes = _run_all(chosen, copies, sources, executed, equivalents, limit, progress)
+        servers = [_Server(root) for root in copies]
+        try:
+            outcomes = _run_all(chosen, servers, sources, executed, equivalents, limit, progress)
+        finally:
+            for server in servers:
+                server.close()
     keys = {m.key for m in mutants}
     summary = RunSummary(
         commit=commit,
@@ -244,14 +287,14 @@ def _clone(base: Path, target: Path) -> Path:
 
 def _run_all(
     chosen: list[Mutant],
-    copies: list[Path],
+    servers: list[_Server],
     sources: dict[str, str],
     executed: dict[str, set[int]],
     equivalents: dict[tuple[str, str, str, str, int], Equivalent],
     limit: float,
     progress: bool,
 ) -> list[Outcome]:
-    free = list(copies)
+    free = list(servers)
     lock = threading.Lock()
     done = [0]
 
@@ -260,13 +303,13 @@ def _run_all(
             outcome = Outcome(mutant, "not_executed", "the matrix never runs this line")
         else:
             with lock:
-                root = free.pop()
+                server = free.pop()
             try:
-                with _planted(root, mutant, sources[mutant.file]):
-                    status, detail, seconds = _run_worker(root, limit)
+                with _planted(server.root, mutant, sources[mutant.file]):
+                    status, detail, seconds = server.run(limit)
             finally:
                 with lock:
-                    free.append(root)
+                    free.append(server)
             outcome = Outcome(mutant, "survived" if status == "conforms" else status, detail, seconds)
         equivalent = equivalents.get(mutant.key)
         if equivalent is not None and not outcome.killed:
@@ -280,7 +323,7 @@ def _run_all(
                 print(mark, end="\n" if done[0] % 100 == 0 else "", file=sys.stderr, flush=True)
         return outcome
 
-    with ThreadPoolExecutor(max_workers=len(copies)) as pool:
+    with ThreadPoolExecutor(max_workers=len(servers)) as pool:
         outcomes = list(pool.map(one, chosen))
     if progress:
         print(file=sys.stderr)
