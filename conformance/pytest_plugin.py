@@ -86,8 +86,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "conformance: a scenario × adapter × device cell")
     # the matrix groups cells by adapter for pytest-xdist; registered so runs without it are quiet
     config.addinivalue_line("markers", "xdist_group(name): pytest-xdist runs a group on one worker")
-    if getattr(config.option, "dist", None) == "load":
-        config.option.dist = "loadgroup"  # keep each framework on as few workers as possible
+    # ``-n N`` keeps pytest-xdist's own ``--dist load``: forcing ``loadgroup`` (one worker per
+    # framework) made a run with one crashing cell hang forever after "node down" (an xdist bug)
     try:  # only the selected adapters load; without --adapter a broken one is listed, not fatal
         selection = select(config.getoption("adapter"))
     except (
@@ -98,6 +98,7 @@ def pytest_configure(config: pytest.Config) -> None:
     ) as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[_VERDICTS] = collections.Counter()
+    config.pluginmanager.register(_VerdictCounter(config.stash[_VERDICTS]), "tapeconf-verdicts")
     config.stash[_ADAPTERS] = selection.adapters  # the frameworks are imported on first use
     config.stash[_BROKEN] = selection.broken
 
@@ -122,7 +123,11 @@ def _build_matrix(adapters: list[Adapter], broken: dict[str, str]) -> Matrix:
         matrix.devices[adapter.name] = list(adapter.devices())
         path = adapter.divergences_path()
         try:
-            matrix.divergences[adapter.name] = load_divergences(path, known) if path else {}
+            matrix.divergences[adapter.name] = (
+                load_divergences(path, known, spec={s.id: s.expect for s in scenarios})
+                if path
+                else {}
+            )
         except (OSError, DivergenceFileError) as error:
             raise pytest.UsageError(f"adapter {adapter.name!r}: {error}") from None
     return matrix
@@ -166,6 +171,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("conformance_cell", params)
 
 
+#: The user property by which a cell's report carries its verdict (to the xdist controller too).
+_VERDICT_PROPERTY = "tapeconf_verdict"
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
     report = yield
@@ -178,8 +187,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
             if hasattr(report, "wasxfail")
             else ("unsupported" if report.skipped else "unexpected")
         )
-        item.config.stash[_VERDICTS][(cell.adapter.name, verdict)] += 1
+        # counted where the report is logged: here, or in the xdist controller that receives it
+        report.user_properties.append((_VERDICT_PROPERTY, [cell.adapter.name, verdict]))
     return report
+
+
+class _VerdictCounter:
+    """Counts the verdicts the cells' reports carry, wherever they are logged: in this process,
+    or in the pytest-xdist controller that receives the workers' reports."""
+
+    def __init__(self, counts: collections.Counter) -> None:
+        self.counts = counts
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for name, value in report.user_properties:
+            if name == _VERDICT_PROPERTY:
+                adapter, verdict = value
+                self.counts[(adapter, verdict)] += 1
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

@@ -483,6 +483,8 @@ class Runner:
         job.adapter = block
         job.runtime = hello.runtime
         self._forget_stale_cells(job.spec, block)
+        for note in block.get("warnings", []):  # e.g. a divergence entry that matches nothing
+            self.progress.warning(f"tapeconf: {block['name']}: warning: {note}")
         self._sink("adapter", block)
         job.divergences = hello.divergences
         job.startup_seconds = seconds

@@ -173,6 +173,9 @@ def check_hello(message: dict[str, Any], spec: str) -> tuple[dict[str, Any], dic
             raise ProtocolError("an available adapter's hello must list its devices (strings)")
         if not isinstance(block["version"], str):
             raise ProtocolError("an available adapter's hello must give its version (a string)")
+    notes = block.get("warnings", [])
+    if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
+        raise ProtocolError("the hello's adapter field 'warnings' must be a list of strings")
     divergences = message.get("divergences") or {}
     if not isinstance(divergences, dict):
         raise ProtocolError("the hello's 'divergences' is not an object")

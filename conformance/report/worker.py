@@ -27,6 +27,7 @@ import sys
 import threading
 import time
 import traceback
+import warnings
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 from typing import IO, Any
@@ -186,7 +187,18 @@ def describe_adapter(adapter: Adapter, spec: str) -> tuple[dict[str, Any], dict[
         return block, {}
     validate_adapter(adapter, check_namespace=True)
     path = adapter.divergences_path()
-    divergences = load_divergences(path, [s.id for s in all_scenarios()]) if path else {}
+    scenarios = all_scenarios()
+    with warnings.catch_warnings(record=True) as caught:  # entries that match nothing: in hello
+        warnings.simplefilter("always")
+        divergences = (
+            load_divergences(
+                path, [s.id for s in scenarios], spec={s.id: s.expect for s in scenarios}
+            )
+            if path
+            else {}
+        )
+    if caught:
+        block["warnings"] = [str(w.message) for w in caught]
     block.update(
         available=True,
         version=str(adapter.version()),
