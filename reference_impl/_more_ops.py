@@ -41,6 +41,7 @@ __all__ = [
     "diag",
     "diag_part",
     "elu",
+    "eye",
     "export_into",
     "floormod",
     "get_static_value",
@@ -55,6 +56,7 @@ __all__ = [
     "set_seed",
     "softmax_cross_entropy_with_logits",
     "softplus",
+    "solve",
     "trace",
     "uniform",
 ]
@@ -570,6 +572,58 @@ def det(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
     return call(_det, (x,), dtype=x._dtype)
 
 
+def _solve_kernel(a: Any, b: Any) -> Any:
+    try:
+        return _ns(a).linalg.solve(a, b)
+    except np.linalg.LinAlgError:
+        raise _op_error("MatrixSolve", "Input matrix is not invertible.") from None
+
+
+_solve = Primitive("matrix_solve", _solve_kernel, tf_name="MatrixSolve")
+
+
+def _solve_grad_rhs(g: Tensor, ans: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    # X = A^-1 B: dB = A^-H g (TensorFlow's _MatrixSolveGrad)
+    return solve(a, g, adjoint=True)
+
+
+def _solve_grad_matrix(g: Tensor, ans: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    # dA = -(A^-H g) X^H
+    return _ops.negative(_ops.matmul(solve(a, g, adjoint=True), _adjoint(ans)))
+
+
+defvjp(_solve, _solve_grad_matrix, _solve_grad_rhs)
+
+
+def solve(matrix: Any, rhs: Any, adjoint: bool = False, name: str | None = None) -> Tensor:
+    """``tf.linalg.solve``: X with A X = B (A^H X = B with ``adjoint``), batched over leading axes."""
+    a, b = _ops._binary_operands(*_operands(matrix, rhs), "MatrixSolve")
+    _require_dtype(a, _INEXACT, "MatrixSolve")
+    _square_matrices(a, "MatrixSolve")
+    if np.ndim(a._value) != np.ndim(b._value):
+        raise _op_error("MatrixSolve", "All input tensors must have the same rank.")
+    if adjoint:
+        a = _adjoint(a)
+    return call(_solve, (a, b), dtype=a._dtype)
+
+
+def eye(
+    num_rows: int,
+    num_columns: int | None = None,
+    batch_shape: Any = None,
+    dtype: Any = dt.float32,
+    name: str | None = None,
+) -> Tensor:
+    """``tf.eye``: identity matrices (ones on the main diagonal), optionally batched."""
+    dtype = as_dtype(dtype)
+    matrix = np.eye(
+        int(num_rows), None if num_columns is None else int(num_columns), dtype=dtype._np
+    )
+    if batch_shape is not None:
+        matrix = np.broadcast_to(matrix, (*(int(n) for n in batch_shape), *matrix.shape)).copy()
+    return Tensor(place(matrix), dtype)
+
+
 def _diag_part_kernel(x: Any) -> Any:
     return _ns(x).linalg.diagonal(x)
 
@@ -883,6 +937,7 @@ def export_into(package: types.ModuleType) -> None:
         "get_static_value": get_static_value,
         "recompute_grad": recompute_grad,
         "reduce_prod": reduce_prod,
+        "eye": eye,
     }
     package.__dict__.update(top)
     package.math.__dict__.update(
@@ -900,6 +955,8 @@ def export_into(package: types.ModuleType) -> None:
         matmul=linalg_matmul,
         inv=inv,
         det=det,
+        solve=solve,
+        eye=eye,
         diag=diag,
         diag_part=diag_part,
         trace=trace,

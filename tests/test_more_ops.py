@@ -83,6 +83,18 @@ CASES: dict[str, tuple[Any, list[np.ndarray]]] = {
         lambda tf, a: tf.linalg.inv(a, adjoint=True) * a,
         [_well_conditioned(2, (2,))],
     ),
+    "linalg.solve": (
+        lambda tf, a, b: tf.linalg.solve(a, b) ** 2,
+        [_well_conditioned(3), _signed(3, 2)],
+    ),
+    "linalg.solve_batched_adjoint": (
+        lambda tf, a, b: tf.linalg.solve(a, b, adjoint=True) * b,
+        [_well_conditioned(2, (2,)), _signed(2, 2, 1)],
+    ),
+    "linalg.solve_with_eye": (
+        lambda tf, a, b: tf.linalg.solve(a + tf.eye(3, dtype=a.dtype) * 0.5, b),
+        [_well_conditioned(3), _signed(3, 1)],
+    ),
     "linalg.det": (lambda tf, a: tf.linalg.det(a) ** 2, [_well_conditioned(3)]),
     "linalg.det_batched": (lambda tf, a: tf.linalg.det(a), [_well_conditioned(2, (3,))]),
     "linalg.diag_part": (lambda tf, a: tf.linalg.diag_part(a) ** 2, [_signed(2, 3, 3)]),
@@ -137,6 +149,7 @@ COVERED_BY = {
     "others_product": "reduce_prod",  # the gradient's kernel; its VJP runs in the second order
     "others_product_grad": "reduce_prod_axis_with_zero",
     "matrix_inverse": "linalg.inv",
+    "matrix_solve": "linalg.solve",
     "matrix_determinant": "linalg.det",
     "matrix_diag_part": "linalg.diag_part",
     "matrix_diag": "linalg.diag",
@@ -308,6 +321,14 @@ def test_random_uniform_integer_needs_maxval(real_tf: Any) -> None:
     assert messages[0] == messages[1]
 
 
+def test_eye_matches_tensorflow(real_tf: Any) -> None:
+    """tf.eye: square, rectangular, batched, and dtype as TensorFlow."""
+    for args, kwargs in (((2,), {}), ((2, 3), {"dtype": "float64"}), ((2,), {"batch_shape": [2]})):
+        ours, theirs = rtf.eye(*args, **kwargs), real_tf.eye(*args, **kwargs)
+        assert ours.dtype.name == theirs.dtype.name
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
 def test_get_static_value_matches_tensorflow(real_tf: Any) -> None:
     """A tensor gives its NumPy value, a variable None, a Python value itself."""
     for fw_case in (
@@ -384,6 +405,10 @@ def test_recompute_grad_second_order_with_variables_raises(real_tf: Any) -> None
 ERROR_CASES = {
     "inv_singular": lambda tf: tf.linalg.inv(tf.constant([[1.0, 2.0], [2.0, 4.0]])),
     "det_not_square": lambda tf: tf.linalg.det(tf.ones([2, 3])),
+    "solve_singular": lambda tf: tf.linalg.solve(
+        tf.constant([[1.0, 2.0], [2.0, 4.0]]), tf.ones([2, 1])
+    ),
+    "solve_rank_mismatch": lambda tf: tf.linalg.solve(tf.eye(2), tf.ones([2])),
     "softplus_int": lambda tf: tf.nn.softplus(tf.constant(1)),
     "floormod_int_by_zero": lambda tf: tf.constant(5) % tf.constant(0),
     "norm_bad_vector_order": lambda tf: tf.linalg.norm(tf.constant([1.0, 2.0]), ord=0),

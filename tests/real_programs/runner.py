@@ -20,8 +20,9 @@ Comparison (``compare``): printed text must be identical except for numbers. Int
 equal; floats may differ by the suite's per-dtype tolerance (``conformance.expect.TOLERANCES``,
 relative and absolute), because kernels can round the last digit differently. A float takes the
 tolerance of the dtype named in the same printed value (``dtype=float64`` in the same line or
-bracketed block), float32's when none is named. Runs of whitespace compare equal to one space,
-because NumPy pads array columns to the width of the longest number.
+bracketed block), float32's when none is named. Runs of spaces compare equal to one space, and
+spaces just inside brackets are ignored, because NumPy pads array columns to the width of the
+longest number; line breaks are significant (TensorFlow's layout of a printed tensor is checked).
 
 Usage: ``python tests/real_programs/runner.py --report [--reference-root OLD_CHECKOUT]`` prints the
 counts and every difference; the test runs ``--framework X --out results.json programs...`` children.
@@ -248,7 +249,8 @@ def _blocks(text: str) -> list[tuple[str, str]]:
 
 def _skeleton(text: str) -> tuple[str, list[str]]:
     numbers = _NUMBER.findall(text)
-    return re.sub(r"\s+", " ", _NUMBER.sub("#", text)).strip(), numbers
+    spaced = re.sub(r"[ \t]+", " ", _NUMBER.sub("#", text))  # newlines stay significant
+    return re.sub(r"\[ | \]", lambda m: m.group().strip(), spaced).strip(), numbers
 
 
 def _numbers_agree(ours: str, theirs: str, tol: float) -> bool:
