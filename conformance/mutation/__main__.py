@@ -39,8 +39,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def _print(summary: RunSummary) -> None:
     record = as_record(summary)
-    print(f"mutation run at {record['commit']}: {record['seconds']:.0f} s "
-          f"(matrix alone {summary.baseline_seconds:.2f} s per mutant)")
+    ran = [o.seconds for o in summary.outcomes if o.status not in ("not_executed",)]
+    mean = sum(ran) / len(ran) if ran else 0.0
+    print(f"mutation run at {record['commit']}: {record['seconds']:.0f} s, {len(ran)} mutants run "
+          f"at {mean:.2f} s each (a fresh interpreter's matrix: {summary.baseline_seconds:.2f} s)")
     print(f"{'file':22} {'mutants':>8} {'killed':>7} {'survived':>9} {'equiv':>6} "
           f"{'timeout':>8} {'unrun':>6} {'kill rate':>10}")
     for name, f in [*record["files"].items(), ("total", record["total"])]:
