@@ -23,6 +23,8 @@ from conformance.expect import Expectation, Returns
 from conformance.protocol import FEATURES
 
 __all__ = [
+    "SPEC_DOCUMENT",
+    "SPEC_ENTRY",
     "DuplicateScenarioError",
     "Oracle",
     "Scenario",
@@ -36,7 +38,9 @@ __all__ = [
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 #: A spec entry id (W01, SRC05, OP14) or, as the first word of a reference, a section letter (J).
-_SPEC_ENTRY = re.compile(r"\b[A-Z]{1,5}[0-9]{2,}\b")
+SPEC_ENTRY = re.compile(r"\b[A-Z]{1,5}[0-9]{2,}\b")
+#: Where the entries are written: docs/spec.md, one anchor per id (``docs/spec.md#W01``).
+SPEC_DOCUMENT = "docs/spec.md"
 _SPEC_SECTION = re.compile(r"^([A-Z])\b(?![0-9])")
 
 
@@ -53,7 +57,7 @@ def spec_ids(spec: str) -> list[str]:
         section = _SPEC_SECTION.match(reference)
         if section:
             found.append(section.group(1))
-        found.extend(_SPEC_ENTRY.findall(reference))
+        found.extend(SPEC_ENTRY.findall(reference))
     return list(dict.fromkeys(found))
 
 

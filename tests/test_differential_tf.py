@@ -39,7 +39,7 @@ NORMALISED_WARNINGS: dict[str, str] = {
     r"Converting IndexedSlices\(.*\) to a dense representation": "Converting IndexedSlices(...) to a dense representation",
 }
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "spec" / "tf_gradient_tape.md"
+SPEC_PATH = Path(__file__).resolve().parents[1] / "docs" / "spec.md"  # the spec, in this repository
 
 
 # ---- outcomes ----

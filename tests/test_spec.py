@@ -170,6 +170,19 @@ def test_rewrite_regenerates_a_stale_line():
     assert entries["X03"].listed_scenarios is None and entries["X03"].left_out
 
 
+def test_report_spec_ids_link_to_their_entries():
+    """The Markdown and HTML reports link each cited id to its anchor in docs/spec.md."""
+    from conformance.report.html_report import _spec_links
+    from conformance.report.markdown_report import SPEC_FROM_REPORTS, spec_links
+
+    assert spec_links("J01, N01 (implied)") == (
+        f"[J01]({SPEC_FROM_REPORTS}#J01), [N01]({SPEC_FROM_REPORTS}#N01) (implied)"
+    )
+    assert _spec_links("W01 <b>") == f'<a href="{SPEC_FROM_REPORTS}#W01">W01</a> &lt;b&gt;'
+    assert (SPEC_PATH.parent.parent / "reports" / SPEC_FROM_REPORTS).resolve() == SPEC_PATH
+    assert '<a id="J01"></a>' in TEXT and '<a id="N01"></a>' in TEXT
+
+
 if __name__ == "__main__":
     if sys.argv[1:] != ["--write"]:
         sys.exit(f"usage: {sys.argv[0]} --write   (regenerates docs/spec.md's Scenarios lines)")

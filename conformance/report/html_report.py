@@ -19,7 +19,8 @@ from collections import Counter
 from html import escape
 from typing import Any
 
-from conformance.report.markdown_report import adapter_label
+from conformance.registry import SPEC_DOCUMENT, SPEC_ENTRY
+from conformance.report.markdown_report import SPEC_FROM_REPORTS, adapter_label, printable
 
 __all__ = ["VERDICT_COLOURS", "embed_json", "render_html"]
 
@@ -45,6 +46,11 @@ def _e(value: Any) -> str:
     return escape(str(value), quote=True)
 
 
+def _spec_links(spec: str) -> str:
+    """The escaped ``spec`` with each entry id linked to its docs/spec.md entry."""
+    return SPEC_ENTRY.sub(lambda m: f'<a href="{SPEC_FROM_REPORTS}#{m[0]}">{m[0]}</a>', _e(spec))
+
+
 def _columns(document: dict[str, Any]) -> list[tuple[str, str | None, str]]:
     """(adapter, device, label) for each verdict column of the scenario table."""
     columns = []
@@ -67,7 +73,7 @@ def render_html(document: dict[str, Any]) -> str:
             _mappings(document),
         ]
     )
-    return (
+    return printable(  # the embedded JSON has none: json.dumps escapes control characters
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         "<title>Tape conformance report</title>\n"
@@ -108,7 +114,8 @@ def _header(document: dict[str, Any]) -> str:
         f'<p class="meta">Generated {_e(document["generated_at"])} by tapeconf '
         f"{_e(document['generator']['version'])} in {document['duration_s']:.1f} s · "
         f"{len(document['scenarios'])} scenarios · "
-        "the spec is TensorFlow's <code>tf.GradientTape</code>.<br>"
+        "the spec is TensorFlow's <code>tf.GradientTape</code> "
+        f'(<a href="{SPEC_FROM_REPORTS}">{SPEC_DOCUMENT}</a>).<br>'
         f"Python {_e(env['python'])} on {_e(env['os'])} · "
         f"CPU: {_e(env['cpu'].get('model') or 'unknown')} ({_e(env['cpu'].get('count'))} cores) · "
         f"GPU: {_e(gpu_text)} · NumPy {_e(env.get('numpy'))}</p>\n"
@@ -229,7 +236,8 @@ def _scenario_table(document: dict[str, Any]) -> str:
             f'<tr class="scenario" data-id="{_e(scenario["id"])}" '
             f'data-area="{_e(scenario["area"])}" data-text="{_e(text)}" tabindex="0">'
             f'<td class="sid"><code>{_e(scenario["id"])}</code></td>'
-            f'<td class="spec">{_e(scenario["spec"])}</td><td>{_e(scenario["statement"])}</td>'
+            f'<td class="spec">{_spec_links(scenario["spec"])}</td>'
+            f"<td>{_e(scenario['statement'])}</td>"
             f'{"".join(badges)}</tr>\n<tr class="details" data-for="{_e(scenario["id"])}" hidden>'
             f'<td colspan="{3 + len(columns)}"></td></tr>'
         )

@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-__all__ = ["VERDICT_MARKS", "adapter_label", "cell_text", "render_markdown"]
+from conformance.registry import SPEC_DOCUMENT, SPEC_ENTRY
+
+__all__ = ["VERDICT_MARKS", "adapter_label", "cell_text", "printable", "render_markdown"]
 
 #: How each verdict is shown, in the order the summary lists them.
 VERDICT_MARKS = {
@@ -28,6 +30,24 @@ VERDICT_MARKS = {
 
 #: Longest native message kept in a table cell (the full text is in results.json and report.html).
 MAX_CELL_TEXT = 400
+
+
+#: Control characters (C0 but newline and tab, DEL, C1) as visible escapes: a framework message
+#: may hold ESC sequences or NUL, which would recolour a terminal or end a C string.
+_CONTROLS = {
+    code: f"\\x{code:02x}"
+    for code in [*range(0x20), *range(0x7F, 0xA0)]
+    if chr(code) not in "\n\t"
+}
+
+
+def printable(text: str) -> str:
+    r"""``text`` with every control character but newline and tab written as ``\xNN``.
+
+    >>> printable("ok\x1b[31m red\x00")
+    'ok\\x1b[31m red\\x00'
+    """
+    return text.translate(_CONTROLS)
 
 
 def cell_text(text: Any, limit: int = MAX_CELL_TEXT) -> str:
@@ -48,6 +68,15 @@ def cell_text(text: Any, limit: int = MAX_CELL_TEXT) -> str:
     ):
         flat = flat.replace(raw, safe)
     return flat
+
+
+#: docs/spec.md as seen from reports/, where the repository's report lives.
+SPEC_FROM_REPORTS = f"../{SPEC_DOCUMENT}"
+
+
+def spec_links(spec: str) -> str:
+    """``spec`` with each entry id linked to its entry in docs/spec.md (``W01`` -> ``#W01``)."""
+    return SPEC_ENTRY.sub(lambda m: f"[{m[0]}]({SPEC_FROM_REPORTS}#{m[0]})", spec)
 
 
 def adapter_label(adapter: dict[str, Any]) -> str:
@@ -80,7 +109,7 @@ def render_markdown(document: dict[str, Any]) -> str:
         _scenarios(document),
         _mappings(document),
     ]
-    return "\n\n".join(section.rstrip() for section in sections if section) + "\n"
+    return printable("\n\n".join(section.rstrip() for section in sections if section) + "\n")
 
 
 def _header(document: dict[str, Any]) -> str:
@@ -92,7 +121,7 @@ def _header(document: dict[str, Any]) -> str:
         f"Generated {document['generated_at']} by tapeconf {document['generator']['version']} "
         f"in {document['duration_s']:.1f} s · {len(document['scenarios'])} scenarios · "
         "the spec is TensorFlow's `tf.GradientTape` "
-        "(entries W01, L01, … of `spec/tf_gradient_tape.md`).",
+        f"(entries W01, L01, … of [{SPEC_DOCUMENT}]({SPEC_FROM_REPORTS})).",
         "",
         f"Python {env['python']} on {cell_text(env['os'])} · "
         f"CPU: {cell_text(env['cpu'].get('model') or 'unknown')} "
@@ -180,7 +209,8 @@ def _scenario_section(
     lines = [
         f"#### `{scenario['id']}`",
         "",
-        f"**{cell_text(scenario['spec'])}** — {cell_text(scenario['statement'], 1000)}. "
+        f"**{spec_links(cell_text(scenario['spec']))}** — "
+        f"{cell_text(scenario['statement'], 1000)}. "
         f"Expected: {_code(scenario['expectation'])}.",
         "",
         "<details><summary>source</summary>",
