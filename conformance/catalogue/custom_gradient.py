@@ -183,7 +183,8 @@ def _(fw):
 def _(fw):
     @fw.custom_gradient
     def identity(x):
-        return x, lambda _: []
+        # x * 1.0, not x: a framework may reject returning an input unchanged, another behaviour
+        return x * 1.0, lambda _: []
 
     x = fw.Variable(1.0)
     with fw.GradientTape() as tape:
@@ -267,7 +268,7 @@ def _(fw):
         def grad(_):
             raise UserError("boom from grad")
 
-        return x, grad
+        return x * 1.0, grad  # not x itself: returning an input unchanged is another behaviour
 
     x = fw.constant(1.0)
     with fw.GradientTape() as tape:
@@ -356,3 +357,87 @@ def _(fw):
             d = f(c) ** 4.0
         first = inner.gradient(d, c)
     return [first, outer.gradient(first, c)]
+
+
+@scenario(
+    "custom_gradient.two_outputs_both_used",
+    spec="C01, C05",
+    statement="of a two-output function with both outputs used, the gradient function gets each "
+    "output's upstream gradient (1 and 2) and its answer is the gradient: 3 * 1 + 5 * 2",
+    expect=returns([13.0, 1.0, 2.0]),
+    features=["custom_gradient"],
+    oracle_exempt=_OVERRIDE,
+)
+def _(fw):
+    seen = []
+
+    @fw.custom_gradient
+    def two(x):
+        def grad(d1, d2):
+            seen.append((d1, d2))
+            return d1 * 3.0 + d2 * 5.0
+
+        return (x * 1.0, x * 2.0), grad
+
+    x = fw.constant(1.0)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        a, b = two(x)
+        y = a + b * 2.0
+    gradient = tape.gradient(y, x)
+    d1, d2 = seen[0]
+    return [gradient, d1, d2]
+
+
+@scenario(
+    "custom_gradient.outputs_only_into_gradientless_ops",
+    spec="C05, OP02",
+    statement="outputs that feed only gradient-less ops (round): the gradient is None and the "
+    "gradient function is never called",
+    expect=returns([None, 0]),
+    features=["custom_gradient"],
+)
+def _(fw):
+    calls = []
+
+    @fw.custom_gradient
+    def two(x):
+        def grad(d1, d2):
+            calls.append(1)
+            return d1 + d2
+
+        return (x * 1.0, x * 2.0), grad
+
+    x = fw.constant(1.0)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        a, b = two(x)
+        y = fw.round(a) + fw.round(b)
+    return [tape.gradient(y, x), len(calls)]
+
+
+@scenario(
+    "custom_gradient.too_few_variable_gradients",
+    spec="C03",
+    statement="a gradient function returning fewer variable gradients than variables raises a "
+    "ValueError naming the rule",
+    expect=raises(
+        ErrorKind.INVALID_ARGUMENT, "ValueError", "Must return gradient for each variable"
+    ),
+    features=["custom_gradient", "variables"],
+)
+def _(fw):
+    v = fw.Variable(2.0)
+
+    @fw.custom_gradient
+    def f(x):
+        def grad(dy, variables=None):
+            return dy * v, []
+
+        return x * v, grad
+
+    x = fw.constant(3.0)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = f(x)
+    return tape.gradient(y, [x, v])
