@@ -30,7 +30,7 @@ import numpy as np
 
 from reference_impl import _dtypes as dt
 from reference_impl import _ops, errors
-from reference_impl._core import Primitive, Tensor, call, convert, place, state
+from reference_impl._core import Primitive, Tensor, call, place, state
 from reference_impl._dtypes import DType, as_dtype
 from reference_impl._ops import _device, _ns, defvjp
 
@@ -90,20 +90,6 @@ _REAL = (dt.float16, dt.float32, dt.float64)
 _INEXACT = (*_REAL, dt.complex64, dt.complex128)
 
 
-def _is_tensor_like(value: Any) -> bool:
-    return type(value) is Tensor or hasattr(value, "_as_tensor")
-
-
-def _operands(x: Any, y: Any) -> tuple[Any, Any]:
-    """A Python/NumPy operand converted to the other operand's dtype (TensorFlow's rule), so the
-    ops below never depend on how ``_ops`` converts mixed operands."""
-    if _is_tensor_like(x) and not _is_tensor_like(y):
-        return x, convert(y, _ops._tensor(x)._dtype)
-    if _is_tensor_like(y) and not _is_tensor_like(x):
-        return convert(x, _ops._tensor(y)._dtype), y
-    return x, y
-
-
 def _matrix_transpose(x: Tensor) -> Tensor:
     rank = np.ndim(x._value)
     return _ops.transpose(x, (*range(rank - 2), rank - 1, rank - 2))
@@ -161,7 +147,7 @@ defvjp(
 def floormod(x: Any, y: Any, name: str | None = None) -> Tensor:
     """``tf.math.floormod`` and ``x % y``: the remainder with the sign of the divisor."""
     try:
-        return _ops._binary(_floormod, *_operands(x, y))
+        return _ops._binary(_floormod, x, y)
     except ZeroDivisionError:
         raise _op_error("FloorMod", "Integer division by zero") from None
 
@@ -284,7 +270,7 @@ def linspace(start: Any, stop: Any, num: Any, name: str | None = None, axis: int
     Composed as TensorFlow's ``linspace_nd``: [start, start + k * delta ..., stop], so the end
     points are exact and the result is differentiable in ``start`` and ``stop``.
     """
-    start, stop = _ops._binary_operands(*_operands(start, stop), "LinSpace")
+    start, stop = _ops._binary_operands(start, stop, "LinSpace")
     if start._dtype.is_integer:  # TensorFlow computes integer end points in float64
         start, stop = _ops.cast(start, dt.float64), _ops.cast(stop, dt.float64)
     count = int(num._value) if isinstance(num, Tensor) else int(num)
@@ -395,7 +381,7 @@ def clip_by_norm(t: Any, clip_norm: Any, axes: Any = None, name: str | None = No
     positive = _ops.greater(l2sum, _ops.zeros_like(l2sum))
     l2sum_safe = _ops.where(positive, l2sum, _ops.ones_like(l2sum))
     l2norm = _ops.where(positive, _ops.sqrt(l2sum_safe), l2sum)
-    clip = _operands(values, clip_norm)[1]
+    clip = _ops._like(clip_norm, values)
     return _ops.identity(values * clip / _ops.maximum(l2norm, clip))
 
 
@@ -484,7 +470,7 @@ def softmax_cross_entropy_with_logits(
     """
     logits = _ops._tensor(logits)
     _require_dtype(logits, _REAL, "SoftmaxCrossEntropyWithLogits")
-    labels = _operands(logits, labels)[1]
+    labels = _ops._like(labels, logits)
     shifted = logits - _ops.stop_gradient(_ops.reduce_max(logits, axis=axis, keepdims=True))
     log_softmax = shifted - _ops.log(_ops.reduce_sum(_ops.exp(shifted), axis=axis, keepdims=True))
     return _ops.negative(_ops.reduce_sum(labels * log_softmax, axis=axis))
@@ -597,7 +583,7 @@ defvjp(_solve, _solve_grad_matrix, _solve_grad_rhs)
 
 def solve(matrix: Any, rhs: Any, adjoint: bool = False, name: str | None = None) -> Tensor:
     """``tf.linalg.solve``: X with A X = B (A^H X = B with ``adjoint``), batched over leading axes."""
-    a, b = _ops._binary_operands(*_operands(matrix, rhs), "MatrixSolve")
+    a, b = _ops._binary_operands(matrix, rhs, "MatrixSolve")
     _require_dtype(a, _INEXACT, "MatrixSolve")
     _square_matrices(a, "MatrixSolve")
     if np.ndim(a._value) != np.ndim(b._value):
@@ -892,7 +878,7 @@ def conv2d(
         raise ValueError(
             f"reference_impl's conv2d supports data_format='NHWC' only, got {data_format!r}"
         )
-    x, f = _ops._binary_operands(*_operands(input, filters), "Conv2D")
+    x, f = _ops._binary_operands(input, filters, "Conv2D")
     _require_dtype(x, _REAL, "Conv2D")
     if np.ndim(x._value) != 4 or np.ndim(f._value) != 4:
         raise ValueError(
