@@ -4,6 +4,7 @@
     tapeconf diff OLD.json NEW.json [--adapter NAME] [--strict]            the cells that changed
     tapeconf list [--area AREA]                                   the scenarios
     tapeconf adapters                                             the adapters and their state
+    tapeconf fuzz [--adapter NAME ...] [--seed N] [--max-examples N]   generated programs vs TF
 
 Exit statuses: 0 everything as expected (for ``diff``: no semantic change), 1 some cell is
 unexpected, crashed, timed out or an error, or an adapter asked for with ``--adapter`` ran nothing
@@ -176,6 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     adapters.add_argument("--json", action="store_true", help="as JSON")
     adapters.set_defaults(handler=_adapters)
+
+    from conformance.fuzz.command import add_fuzz_verb  # light: the generator loads on use
+
+    add_fuzz_verb(verbs, _seconds, _directory)
     return parser
 
 
@@ -204,6 +209,7 @@ def _fail(message: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one ``tapeconf`` command and return its exit status."""
+    from conformance.fuzz import FuzzSetupError
     from conformance.report import ReportOutputError, ResultsFileError, ResumeError
     from conformance.report.worker import AdapterSpecError
 
@@ -225,6 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ReportOutputError,
         ResultsFileError,
         ResumeError,
+        FuzzSetupError,
     ) as error:
         return _fail(str(error))
     except Exception as error:  # a bug: never exit 1, which CI reads as "cells failed/changed"

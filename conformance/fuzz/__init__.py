@@ -4,3 +4,11 @@
 same worker processes as ``tapeconf report`` (``execute``), and compares what every adapter
 observed with TensorFlow's observation and with a finite-difference oracle (``compare``, ``fd``).
 """
+
+from __future__ import annotations
+
+__all__ = ["FuzzSetupError"]
+
+
+class FuzzSetupError(RuntimeError):
+    """``tapeconf fuzz`` cannot start: Hypothesis or TensorFlow (its oracle) is missing."""

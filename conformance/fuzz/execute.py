@@ -38,7 +38,10 @@ def compile_program(source: str) -> Any:
 def program_record(adapter: Adapter, source: str, device: str) -> dict[str, Any]:
     """What ``source`` returned or raised on ``adapter``, as an observation record."""
     scenario = Scenario(
-        id="fuzz.program", statement="a generated program", spec="", expect=returns(ANY),
+        id="fuzz.program",
+        statement="a generated program",
+        spec="",
+        expect=returns(ANY),
         fn=compile_program(source),
     )
     return observation_record(observe(scenario, adapter, device))

@@ -24,8 +24,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 __all__ = [
     "FLOAT_DTYPES",
     "GradientCall",
@@ -84,10 +82,14 @@ class Op:
     replay: Callable[..., Any] | None = None
     tracked: dict[str, tuple[bool, ...]] = field(default_factory=dict, hash=False, compare=False)
     freezes: bool = False  # stop_gradient and friends: the value passes, the gradient does not
-    opaque: bool = False  # custom_gradient, gradient results: the oracle cannot model it
+    opaque: bool = False  # custom_gradient: the oracle knows its value, not its gradient
+    assigns: str | None = None  # a variable update: the variable whose value ``replay`` gives
+    resets: str | None = None  # ``tape.reset()``: the tape that forgets what it recorded
 
     def lines(self) -> list[str]:
-        return [f"{self.name} = {self.text}" if self.name else self.text]
+        if self.name:
+            return [f"{self.name} = {self.text}"]
+        return self.text.split("\n")
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ class GradientCall:
     kwargs: tuple[tuple[str, str], ...] = ()  # rendered keyword arguments
     seeds: tuple[str, ...] | None = None
     zero_unconnected: bool = False
+    recorded_targets: tuple[bool, ...] = ()  # per flattened target: did the tape record it?
 
     def lines(self) -> list[str]:
         args = [_render_nest(self.targets), _render_nest(self.sources)]
@@ -125,7 +128,11 @@ class TapeBlock:
         if self.stop_recording:
             head = f"with {self.stop_recording}.stop_recording():"
         else:
-            head = "with " + ", ".join(f"fw.GradientTape({args}) as {name}" for name, args in self.tapes) + ":"
+            head = (
+                "with "
+                + ", ".join(f"fw.GradientTape({args}) as {name}" for name, args in self.tapes)
+                + ":"
+            )
         body = [line for statement in self.body for line in statement.lines()] or ["pass"]
         return [head] + [INDENT + line for line in body]
 
@@ -167,6 +174,26 @@ class Program:
 
         visit(self.statements)
         return found
+
+
+def without(program: Program, doomed: Statement) -> Program:
+    """``program`` with one statement (at any depth) left out; blocks keep at least ``pass``."""
+
+    def keep(statements: tuple[Statement, ...]) -> tuple[Statement, ...]:
+        kept = []
+        for statement in statements:
+            if statement is doomed:
+                continue
+            if isinstance(statement, TapeBlock):
+                statement = TapeBlock(
+                    statement.tapes, keep(statement.body), statement.stop_recording
+                )
+            kept.append(statement)
+        return tuple(kept)
+
+    name = getattr(doomed, "name", None)
+    returns = tuple(r for r in program.returns if r != name) or program.returns
+    return Program(keep(program.statements), returns, program.features, program.uses_numpy)
 
 
 def _render_nest(nest: Any) -> str:
