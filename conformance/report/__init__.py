@@ -198,7 +198,9 @@ def generate_report(
     try:
         log = PartialLog(out, append=resume)
     except OSError as error:
-        raise ReportOutputError(f"cannot write into {out}: {error.strerror or error}") from None
+        raise ReportOutputError(
+            f"cannot write {out / PARTIAL_NAME}: {error.strerror or error}"
+        ) from None
     by_spec = {str(b.get("spec") or n): b for n, b in partial.adapters.items()} if resume else {}
     runner = Runner(
         specs,

@@ -203,7 +203,8 @@ class PartialLog:
             self._stream.flush()
 
     def close(self) -> None:
-        with self._lock:
+        """Close the file; a failure to flush (the disk filled up) was reported by ``write``."""
+        with self._lock, contextlib.suppress(OSError):
             self._stream.close()
 
     def remove(self) -> None:
@@ -224,6 +225,11 @@ class PartialLog:
         run = PartialRun(path)
         if not os.path.lexists(path):
             return run
+        if not path.is_file():  # a directory, a device (/dev/full), a dangling link
+            raise ResultsFileError(
+                f"the partial results {path} is not a regular file; move it away, or run "
+                "without --resume to start over"
+            )
         try:
             data = path.read_bytes()
         except OSError as error:

@@ -256,7 +256,7 @@ def record_problem(record: Any) -> str | None:
             return f"the record's {key} is {_short(record.get(key))}, not a string"
     if not isinstance(record.get("device"), (str, type(None))):
         return f"the record's device is {_short(record.get('device'))}, not a string or null"
-    if record.get("verdict") not in VERDICTS:
+    if not isinstance(record.get("verdict"), str) or record["verdict"] not in VERDICTS:
         return f"the record's verdict {_short(record.get('verdict'))} is not a verdict"
     if "observation" not in record:
         return "the record has no observation (null when nothing ran)"
