@@ -145,13 +145,12 @@ def run_program(path: Path, tf: object) -> Outcome:
 
 def _child(framework: str, out: Path, programs: Sequence[str], reference_root: Path) -> None:
     tf = _import_framework(framework, reference_root)
-    results = {}
+    # a path that exists is a program file; anything else names a program in the corpus
+    paths = [Path(name).resolve() if Path(name).exists() else CORPUS / name for name in programs]
     os.chdir(
         tempfile.mkdtemp(prefix="real-programs-")
-    )  # programs that write files stay out of the tree
-    for name in programs:
-        path = Path(name) if os.path.isabs(name) else CORPUS / name
-        results[path.name] = asdict(run_program(path, tf))
+    )  # files the programs write stay out of the tree
+    results = {path.name: asdict(run_program(path, tf)) for path in paths}
     out.write_text(json.dumps(results, indent=1))
 
 

@@ -22,6 +22,9 @@ runner = importlib.util.module_from_spec(_spec)
 sys.modules[_spec.name] = runner
 _spec.loader.exec_module(runner)
 
+# Under pytest-xdist (--dist loadgroup) the two children start once, on one worker.
+pytestmark = pytest.mark.xdist_group("real_programs")
+
 PROGRAMS = sorted(path.name for path in runner.CORPUS.glob("*.py"))
 OUT_OF_SCOPE = runner.out_of_scope()
 #: program -> the exact difference, and the module whose fix it waits for.
@@ -73,6 +76,17 @@ def test_program_agrees_with_tensorflow(program: str, outcomes: dict[str, dict[s
         + "\n".join(differences)
         + (f"\nreference traceback:\n{ours.traceback}" if ours.traceback else "")
     )
+
+
+def test_tensorflow_runs_every_program_to_its_end(outcomes: dict[str, dict[str, Any]]) -> None:
+    """No in-scope program fails on TensorFlow itself, so agreement is never two identical crashes."""
+    failed = {
+        name: f"{outcome.exception}: {outcome.message}"
+        for name, outcome in outcomes["tensorflow"].items()
+        if outcome.exit_status != 0
+    }
+    assert failed == {}
+    assert sorted(outcomes["tensorflow"]) == sorted(set(PROGRAMS) - set(OUT_OF_SCOPE))
 
 
 def test_comparison_allows_only_last_digit_float_differences() -> None:
