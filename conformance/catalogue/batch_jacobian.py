@@ -263,3 +263,90 @@ def _(fw):
         y = x * x
         z = y * y
         return tape.batch_jacobian(z, x)
+
+
+# ---- bad arguments, and which error wins ------------------------------------------------------
+
+
+@scenario(
+    "batch_jacobian.consumed_tape_raises",
+    spec="L01, B05",
+    statement="batch_jacobian on a tape consumed by gradient raises the consumed-tape RuntimeError "
+    "(TF's text has a typo, 'tocompute': the message is not pinned)",
+    expect=raises(ErrorKind.CONSUMED_TAPE, "RuntimeError"),
+    features=["batch_jacobian"],
+)
+def _(fw):
+    x = fw.constant([[1.0, 2.0]])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = x * x
+        total = fw.reduce_sum(y)
+    tape.gradient(total, x)  # a scalar target: a non-scalar one is another behaviour (T11)
+    return tape.batch_jacobian(y, x)
+
+
+@scenario(
+    "batch_jacobian.consumed_wins_over_no_pfor",
+    spec="L01, B04",
+    statement="a consumed non-persistent tape with experimental_use_pfor=False reports the "
+    "consumed tape, not the missing persistence",
+    expect=raises(ErrorKind.CONSUMED_TAPE, "RuntimeError"),
+    features=["batch_jacobian"],
+)
+def _(fw):
+    x = fw.constant([[1.0, 2.0]])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = x * x
+        total = fw.reduce_sum(y)
+    tape.gradient(total, x)  # a scalar target: a non-scalar one is another behaviour (T11)
+    return tape.batch_jacobian(y, x, experimental_use_pfor=False)
+
+
+@scenario(
+    "batch_jacobian.python_float_target",
+    spec="B02",
+    statement="a Python float as the target fails before any work: it has no shape "
+    "(TF's AttributeError; loose, only the kind is pinned)",
+    expect=raises(ErrorKind.INTERNAL, "AttributeError"),
+    features=["batch_jacobian"],
+)
+def _(fw):
+    x = fw.constant([[1.0, 2.0]])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+    return tape.batch_jacobian(3.0, x)
+
+
+@scenario(
+    "batch_jacobian.bad_unconnected_value",
+    spec="U04, B03",
+    statement="an unconnected_gradients value other than 'none'/'zero' raises a ValueError "
+    "(loose: TF's message comes from its vectorizer)",
+    expect=raises(ErrorKind.INVALID_ARGUMENT, "ValueError"),
+    features=["batch_jacobian"],
+)
+def _(fw):
+    x = fw.constant([[1.0, 2.0]])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = x * x
+    return tape.batch_jacobian(y, x, unconnected_gradients="bogus")
+
+
+@scenario(
+    "batch_jacobian.shape_check_wins_over_bad_unconnected",
+    spec="B02, U04",
+    statement="mismatched first dimensions and a bad unconnected_gradients value: the shape "
+    "check's ValueError wins",
+    expect=raises(ErrorKind.SHAPE_MISMATCH, "ValueError", "Need first dimension"),
+    features=["batch_jacobian"],
+)
+def _(fw):
+    x = fw.constant([[1.0, 2.0]])
+    z = fw.constant([[1.0], [2.0]])
+    with fw.GradientTape() as tape:
+        tape.watch([x, z])
+        y = x * 2.0
+    return tape.batch_jacobian(y, z, unconnected_gradients="bogus")

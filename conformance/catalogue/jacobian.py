@@ -299,3 +299,94 @@ def _(fw):
             f = fw.reduce_sum(x**3) + fw.reduce_sum(x) ** 2
         gradient = inner.gradient(f, x)
     return outer.jacobian(gradient, x)
+
+
+# ---- bad arguments, and which error wins ------------------------------------------------------
+
+
+@scenario(
+    "jacobian.consumed_tape_raises",
+    spec="L01, J01",
+    statement="jacobian on a tape consumed by gradient raises the consumed-tape RuntimeError",
+    expect=raises(ErrorKind.CONSUMED_TAPE, "RuntimeError"),
+    features=["jacobian"],
+)
+def _(fw):
+    x = fw.constant([1.0, 2.0])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = x * x
+        total = fw.reduce_sum(y)
+    tape.gradient(total, x)  # a scalar target: a non-scalar one is another behaviour (T11)
+    return tape.jacobian(y, x)
+
+
+@scenario(
+    "jacobian.consumed_wins_over_no_pfor",
+    spec="L01, J04",
+    statement="a consumed non-persistent tape with experimental_use_pfor=False reports the "
+    "consumed tape, not the missing persistence",
+    expect=raises(ErrorKind.CONSUMED_TAPE, "RuntimeError"),
+    features=["jacobian"],
+)
+def _(fw):
+    x = fw.constant([1.0, 2.0])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = x * x
+        total = fw.reduce_sum(y)
+    tape.gradient(total, x)  # a scalar target: a non-scalar one is another behaviour (T11)
+    return tape.jacobian(y, x, experimental_use_pfor=False)
+
+
+@scenario(
+    "jacobian.python_float_target",
+    spec="J06",
+    statement="a Python float as the target fails before any work: it has no shape "
+    "(TF's AttributeError; loose, only the kind is pinned)",
+    expect=raises(ErrorKind.INTERNAL, "AttributeError"),
+    features=["jacobian"],
+)
+def _(fw):
+    x = fw.constant([1.0, 2.0])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+    return tape.jacobian(3.0, x)
+
+
+@scenario(
+    "jacobian.bad_unconnected_value",
+    spec="U04, J03",
+    statement="an unconnected_gradients value other than 'none'/'zero' raises a ValueError "
+    "(loose: TF's message comes from its vectorizer)",
+    expect=raises(ErrorKind.INVALID_ARGUMENT, "ValueError"),
+    features=["jacobian"],
+)
+def _(fw):
+    x = fw.constant([1.0, 2.0])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = x * x
+    return tape.jacobian(y, x, unconnected_gradients="bogus")
+
+
+@scenario(
+    "jacobian.in_context_warning_once",
+    spec="J05, L05",
+    statement="jacobians inside a persistent tape's block log the in-context WARNING once in all, "
+    "whatever the call site",
+    expect=returns(
+        value([[4.0, 0.0], [0.0, 4.0]]),
+        warns={"less efficient than calling it outside the context": 1},
+    ),
+    features=["jacobian"],
+    oracle_exempt="the Jacobian of x * x at [2, 2] is diag(2x); jacobian.elementwise has the oracle",
+)
+def _(fw):
+    x = fw.constant([2.0, 2.0])
+    with fw.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = x * x
+        tape.jacobian(y, x)
+        last = tape.jacobian(y, x)
+    return last

@@ -342,3 +342,38 @@ def _(fw):
     gradient = tape.gradient
     del tape
     return gradient(y, x)
+
+
+@scenario(
+    "lifecycle.in_context_warning_once_per_call_site",
+    spec="L05",
+    statement="the in-context WARNING of a persistent tape is logged once per call site: three "
+    "calls in a loop and one more elsewhere log it twice",
+    expect=returns(4.0, warns={"less efficient than calling it outside the context": 2}),
+    oracle=Oracle(lambda fw, x: x * x, at=(2.0,)),
+)
+def _(fw):
+    x = fw.constant(2.0)
+    with fw.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = x * x
+        for _ in range(3):
+            tape.gradient(y, x)
+        last = tape.gradient(y, x)
+    return last
+
+
+@scenario(
+    "lifecycle.consumed_wins_over_bad_target",
+    spec="L01, T06",
+    statement="a consumed tape asked for the gradient of None reports the consumed tape, not the "
+    "bad target: the tape is checked first",
+    expect=raises(ErrorKind.CONSUMED_TAPE, "RuntimeError"),
+)
+def _(fw):
+    x = fw.constant(2.0)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = x * x
+    tape.gradient(y, x)
+    return tape.gradient(None, x)

@@ -267,3 +267,32 @@ def _(fw):
         tape.watch(x)
         y = v * x
     return tape.gradient(y, [v, x])
+
+
+@scenario(
+    "sources.python_float_in_source_list",
+    spec="SRC05",
+    statement="a Python float inside a source list is not converted: TF fails inside the tape "
+    "(an AttributeError; loose, only the kind is pinned)",
+    expect=raises(ErrorKind.INTERNAL, "AttributeError"),
+)
+def _(fw):
+    x = fw.constant(2.0)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = x * x
+    return tape.gradient(y, [x, 2.0])
+
+
+@scenario(
+    "sources.none_in_source_list",
+    spec="SRC04",
+    statement="None inside a source list is a TypeError",
+    expect=raises(ErrorKind.INVALID_ARGUMENT, "TypeError"),
+)
+def _(fw):
+    x = fw.constant(2.0)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = x * x
+    return tape.gradient(y, [x, None])

@@ -288,3 +288,32 @@ def _(fw):
         tape.watch(x)
         y = x * x
     return tape.gradient(x, y)
+
+
+@scenario(
+    "targets.python_float_in_target_list",
+    spec="T08",
+    statement="a Python float inside a target list is not converted: TF fails inside the tape "
+    "(an AttributeError; loose, only the kind is pinned)",
+    expect=raises(ErrorKind.INTERNAL, "AttributeError"),
+)
+def _(fw):
+    x = fw.constant(2.0)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = x * x
+    return tape.gradient([y, 2.0], x)
+
+
+@scenario(
+    "targets.string_target",
+    spec="T08",
+    statement="a Python string as the target is a TypeError (it is not converted to a tensor)",
+    expect=raises(ErrorKind.INVALID_ARGUMENT, "TypeError"),
+)
+def _(fw):
+    x = fw.constant(2.0)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        x * x
+    return tape.gradient("abc", x)

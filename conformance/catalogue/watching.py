@@ -2,8 +2,6 @@
 
 Skipped spec entries (the neutral API cannot express them):
 
-- W17 ``watch-warning-rate-limit``: the number of WARNING lines per call site is not observable
-  through an expectation (``warns=`` checks that a message appears, not how often).
 - W23 ``watch-composite``: SparseTensor and RaggedTensor are not part of the neutral API.
 
 W01, W02, W04 (plain variable) and W08 are pinned by the tutorial module.
@@ -451,3 +449,17 @@ def _(fw):
         worker.join()
         z = x * x
     return [tape.gradient(results["y"], x), tape.gradient(z, x)]
+
+
+@scenario(
+    "watching.int_watch_warning_rate_limited",
+    spec="W17",
+    statement="watching an int tensor seven times at one call site logs the dtype WARNING five "
+    "times, no more",
+    expect=returns(None, warns={"The dtype of the watched tensor must be floating": 5}),
+)
+def _(fw):
+    with fw.GradientTape() as tape:
+        for _ in range(7):
+            tape.watch(fw.constant(1))
+    return None
