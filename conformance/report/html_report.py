@@ -119,10 +119,19 @@ def _header(document: dict[str, Any]) -> str:
         f"Python {_e(env['python'])} on {_e(env['os'])} · "
         f"CPU: {_e(env['cpu'].get('model') or 'unknown')} ({_e(env['cpu'].get('count'))} cores) · "
         f"GPU: {_e(gpu_text)} · NumPy {_e(env.get('numpy'))}</p>\n"
+        f"{_suite_power()}"
         '<table class="adapters"><thead><tr><th>adapter</th><th>version</th><th>devices</th>'
         "<th>status</th><th>unsupported features</th><th>declared divergences</th></tr></thead>\n"
         f"<tbody>{''.join(rows)}</tbody></table>\n</header>"
     )
+
+
+def _suite_power() -> str:
+    """How much a "conforms" is worth: the last full mutation run (docs/mutation.md)."""
+    from conformance.mutation import suite_power
+
+    power = suite_power()
+    return f'<p class="meta">Suite power: {_e(power)} (see docs/mutation.md).</p>\n' if power else ""
 
 
 def _legend() -> str:

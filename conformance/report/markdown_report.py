@@ -129,6 +129,7 @@ def _header(document: dict[str, Any]) -> str:
         + (cell_text(f"{gpu['model']} (driver {gpu['driver']})") if gpu else "none")
         + f" · NumPy {env.get('numpy')}",
         "",
+        *_suite_power_lines(),
         "| adapter | version | devices | status | unsupported features | declared divergences |",
         "|---|---|---|---|---|---|",
     ]
@@ -147,6 +148,14 @@ def _header(document: dict[str, Any]) -> str:
             f"{adapter.get('declared_divergences', 0)} |"
         )
     return "\n".join(lines)
+
+
+def _suite_power_lines() -> list[str]:
+    """How much a "conforms" is worth: the last full mutation run (docs/mutation.md)."""
+    from conformance.mutation import suite_power
+
+    power = suite_power()
+    return [f"Suite power: {power} (see docs/mutation.md).", ""] if power else []
 
 
 def _summary(document: dict[str, Any]) -> str:
