@@ -27,6 +27,7 @@ from reference_impl._backend import (
     backend_of,
     device_of,
 )
+from reference_impl._dtypes import _ALL as _ALL_DTYPES
 from reference_impl._dtypes import (
     DType,
     as_dtype,
@@ -91,6 +92,18 @@ class TensorShape(tuple):
 
     __str__ = tuple.__repr__  # print(x.shape) shows (3, 2), as TensorFlow's
 
+    def __eq__(self, other: object) -> bool:
+        # equal to any sequence of the same dimensions, as TensorFlow's (x.shape == [3, 2])
+        if isinstance(other, (list, tuple)):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = tuple.__hash__
+
 
 class ArrayValue:
     """What tensors and variables share: a view of ``_value`` (an array of some backend) and ``_dtype``."""
@@ -135,8 +148,12 @@ class ArrayValue:
         return int(self._value)
 
 
-class Tensor(ArrayValue):
-    """An immutable array with a dtype, a device and a unique id (what tapes watch)."""
+class EagerTensor(ArrayValue):
+    """An immutable array with a dtype, a device and a unique id (what tapes watch).
+
+    Named as TensorFlow's eager tensors are (``type(x).__name__`` is ``EagerTensor``); the
+    library's ``Tensor`` is this class.
+    """
 
     __slots__ = ("_value", "_dtype", "_id", "__weakref__")
     __array_priority__ = 100  # NumPy scalars defer to our reflected operators
@@ -181,6 +198,9 @@ class Tensor(ArrayValue):
         if not shape:
             raise TypeError("Cannot iterate over a scalar tensor.")
         return (self[i] for i in range(shape[0]))
+
+
+Tensor = EagerTensor
 
 
 def numpy_text(value: Any, is_repr: bool = True) -> str:
@@ -505,6 +525,9 @@ class Primitive:
         "n_outputs",
         "broadcasts",
         "accepts_sparse",
+        "kernel_types",
+        "kernel_dtypes",
+        "signature",
     )
 
     def __init__(
@@ -526,6 +549,30 @@ class Primitive:
         self.variadic = variadic
         self.n_outputs = n_outputs
         self.broadcasts = broadcasts
+        self.kernel_types: tuple[str, ...] | None = None  # see ``kernels``
+        self.kernel_dtypes: frozenset[DType] = frozenset()
+        self.signature = "x:T -> y:T"
+
+    def kernels(self, types: tuple[str, ...], signature: str = "x:T -> y:T") -> Primitive:
+        """Declare the dtypes TensorFlow's op has kernels for (its C++ names, in its order)."""
+        self.kernel_types, self.signature = types, signature
+        self.kernel_dtypes = frozenset(d for d in _ALL_DTYPES if type_string(d) in types)
+        return self
+
+    def check_kernel(self, dtype: DType) -> None:
+        """TensorFlow's error for an input dtype its op has no kernel for."""
+        if self.kernel_types is None or dtype in self.kernel_dtypes:
+            return
+        op = self.tf_name
+        listed = ", ".join(self.kernel_types)
+        enums = ", ".join(f"DT_{t.upper()}" for t in self.kernel_types)
+        raise errors.InvalidArgumentError(
+            None,
+            None,
+            f"Value for attr 'T' of {dtype.name} is not in the list of allowed values: {listed}\n"
+            f"\t; NodeDef: {{{{node {op}}}}}; Op<name={op}; signature={self.signature}; "
+            f"attr=T:type,allowed=[{enums}]> [Op:{op}] name: ",
+        )
 
     def backward(self, record: OpRecord, grads: list[Any], needs: Sequence[bool]) -> Sequence[Any]:
         """One gradient (or ``None``) per input of ``record``; ``needs[i]`` says whether this
@@ -681,11 +728,10 @@ def unbroadcast(grad: Tensor, like: Any) -> Tensor:
     return _ops.reshape(summed, shape) if np.shape(summed._value) != shape else summed
 
 
-def _reachable(
-    tape: Tape, targets: Sequence[Any], source_ids: set[int]
-) -> tuple[list[OpRecord], set[int]]:
-    """Ops on ``tape`` on a path from a source to a target (newest first), and the ids of the
-    tensors that depend on a source (only those need a gradient)."""
+def _reachable(tape: Tape, targets: Sequence[Any]) -> list[OpRecord]:
+    """Every op on ``tape`` that a target depends on, newest first. As TensorFlow's tape, the
+    backward pass visits all of them, not only those on a path from a source (a backward function
+    that raises does so even when its gradient would be unused)."""
     producer = tape.producer
     seen: dict[int, OpRecord] = {}
     stack = [producer[t._id] for t in targets if t._id in producer]
@@ -698,19 +744,7 @@ def _reachable(
             parent = producer.get(tensor._id)
             if parent is not None and parent.seq not in seen:
                 stack.append(parent)
-    # Keep ops that consume a source or an output of a kept op (forward pass, oldest first).
-    live = set(source_ids)
-    kept = []
-    for seq in sorted(seen):
-        entry = seen[seq]
-        for tensor in entry.inputs:
-            if tensor._id in live:
-                kept.append(entry)
-                for output in entry.outputs:
-                    live.add(output._id)
-                break
-    kept.reverse()
-    return kept, live
+    return [seen[seq] for seq in sorted(seen, reverse=True)]
 
 
 def _accumulate(grads: dict[int, Any], tensor_id: int, grad: Any) -> None:
@@ -767,7 +801,10 @@ def backprop(
     for target, seed in zip(targets, seeds, strict=True):
         if seed is not None and (target._id in tape.producer or target._id in source_ids):
             _accumulate(grads, target._id, seed)
-    ops, live = _reachable(tape, targets, source_ids)
+    ops = _reachable(tape, targets)
+    # An input needs a gradient if the tape watched or produced it, or it is a source (TF's
+    # "unneeded_gradients" are the others), and its dtype is trainable.
+    on_tape = tape.tensor_ids
     for entry in ops:
         outputs = entry.outputs
         if len(outputs) == 1:
@@ -786,7 +823,9 @@ def backprop(
         if not getattr(entry.primitive, "accepts_sparse", False):
             upstream = [_as_upstream(g, o) for g, o in zip(upstream, outputs, strict=True)]
         inputs = entry.inputs
-        needs = [t._id in live and t._dtype.is_trainable for t in inputs]
+        needs = [
+            (t._id in on_tape or t._id in source_ids) and t._dtype.is_trainable for t in inputs
+        ]
         input_grads = entry.primitive.backward(entry, upstream, needs)
         if len(input_grads) < len(inputs):
             raise errors.InternalError(

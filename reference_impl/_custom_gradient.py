@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from reference_impl import nest
-from reference_impl._core import OpRecord, Tensor, convert, record, state
+from reference_impl._core import OpRecord, Tensor, call, convert, record, state
+from reference_impl._ops import _identity
 
 __all__ = ["custom_gradient"]
 
@@ -101,7 +102,10 @@ def custom_gradient(f: Callable[..., Any] | None = None) -> Callable[..., Any]:
                 f"uses variables: {variables}"
             )
         flat = [_beside(r, inputs) for r in nest.flatten(result)]
-        outputs = tuple(Tensor(r._value, r._dtype) for r in flat)
+        # As TensorFlow, the outputs are re-issued through recorded identity ops first: a tape
+        # that records the forward ops but not the custom op (it does not watch the inputs)
+        # still reaches them; on tapes that record the custom op, the custom op wins.
+        outputs = tuple(call(_identity, (r,), dtype=r._dtype) for r in flat)
         op = _CustomGradientOp(
             getattr(f, "__name__", "custom_gradient"), grad_fn, len(inputs), variables
         )

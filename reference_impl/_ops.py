@@ -209,6 +209,8 @@ def _binary(primitive: Primitive, x: Any, y: Any, hinted: bool = False) -> Tenso
 
 def _unary(primitive: Primitive, x: Any) -> Tensor:
     x = _tensor(x)
+    if primitive.kernel_types is not None and x._dtype not in primitive.kernel_dtypes:
+        primitive.check_kernel(x._dtype)
     return call(primitive, (x,), dtype=x._dtype)
 
 
@@ -270,6 +272,24 @@ _tanh = Primitive("tanh", lambda x: _ns(x).tanh(x), tf_name="Tanh")
 _sigmoid = Primitive("sigmoid", _quiet(lambda x: 1 / (1 + _ns(x).exp(-x))), tf_name="Sigmoid")
 _relu = Primitive("relu", lambda x: _ns(x).where(x > 0, x, _ns(x).zeros_like(x)), tf_name="Relu")
 _abs = Primitive("abs", lambda x: _ns(x).abs(x), tf_name="Abs")
+
+# The dtypes TensorFlow registers kernels for (``tf.exp(1)`` is its InvalidArgumentError).
+_FLOATS = ("bfloat16", "half", "float", "double")
+_INEXACT = (*_FLOATS, "complex64", "complex128")
+_SIGNED = (*_FLOATS, "int8", "int16", "int32", "int64")
+for _primitive in (_sqrt, _exp, _log, _sin, _cos, _tanh, _sigmoid):
+    _primitive.kernels(_INEXACT)
+for _primitive, _types in (
+    (_neg, (*_SIGNED, "complex64", "complex128")),
+    (_square, (*_SIGNED, "uint8", "uint16", "uint32", "uint64", "complex64", "complex128")),
+    (_abs, _SIGNED),
+):
+    _primitive.kernels(_types)
+_relu.kernels(
+    ("float", "double", "int32", "uint8", "int16", "int8", "int64", "bfloat16", "uint16", "half")
+    + ("uint32", "uint64", "qint8"),
+    signature="features:T -> activations:T",
+)
 _conj = Primitive("conj", lambda x: _ns(x).conj(x), tf_name="Conj")
 _identity = Primitive("identity", lambda x: x, tf_name="Identity")
 
@@ -335,9 +355,13 @@ def _call_sqrt_grad(y: Tensor, dy: Tensor) -> Tensor:
 _floor = defvjp(Primitive("floor", lambda x: _ns(x).floor(x), tf_name="Floor"), None)
 _ceil = defvjp(Primitive("ceil", lambda x: _ns(x).ceil(x), tf_name="Ceil"), None)
 _round = defvjp(Primitive("round", lambda x: _ns(x).round(x), tf_name="Round"), None)
+_floor.kernels(_FLOATS)
+_ceil.kernels(_FLOATS)
+_round.kernels((*_SIGNED, "complex64", "complex128"))
 _sign = defvjp(
     Primitive("sign", lambda x: _ns(x).sign(x), tf_name="Sign"), lambda g, ans, x: zeros_like(x)
 )
+_sign.kernels((*_SIGNED, "complex64", "complex128"))
 
 # ---- complex parts ----------------------------------------------------------------------------
 
@@ -804,6 +828,8 @@ def relu(features: Any, name: str | None = None) -> Tensor:
 
 def abs(x: Any, name: str | None = None) -> Tensor:  # noqa: A001 - TensorFlow's name
     x = _tensor(x)
+    if not x._dtype.is_complex:  # complex inputs are TensorFlow's ComplexAbs
+        _abs.check_kernel(x._dtype)
     return call(_abs, (x,), dtype=x._dtype.real_dtype)
 
 
@@ -1063,6 +1089,11 @@ def tile(input: Any, multiples: Any, name: str | None = None) -> Tensor:  # noqa
 
 
 def stack(values: Sequence[Any], axis: int = 0, name: str | None = None) -> Tensor:
+    if axis == 0:  # TensorFlow first converts the whole list: tf.stack([1, 2.5]) is float32
+        try:
+            return convert(list(values))
+        except (TypeError, ValueError):
+            pass
     tensors = _matching("Pack", values, "stack" if name is None else name)
     return call(_stack, tuple(tensors), {"axis": axis}, dtype=tensors[0]._dtype)
 
@@ -1108,8 +1139,14 @@ def getitem(x: Tensor, key: Any) -> Tensor:
     return call(_getitem, (x,), {"key": key}, dtype=x._dtype)
 
 
+_softmax_kernel = Primitive("softmax", None, tf_name="Softmax").kernels(
+    ("half", "bfloat16", "float", "double"), signature="logits:T -> softmax:T"
+)
+
+
 def softmax(logits: Any, axis: int = -1, name: str | None = None) -> Tensor:
     x = _tensor(logits)
+    _softmax_kernel.check_kernel(x._dtype)  # composed of other ops here; one op in TensorFlow
     shifted = x - stop_gradient(reduce_max(x, axis=axis, keepdims=True))
     e = exp(shifted)
     return e / reduce_sum(e, axis=axis, keepdims=True)

@@ -119,7 +119,7 @@ class Variable(ArrayValue):
             )
         self._value = new._value
         _accessed(self)
-        return self if read_value else None
+        return _UnreadVariable(self) if read_value else None
 
     def assign_add(
         self,
@@ -165,6 +165,36 @@ class Variable(ArrayValue):
 
 class ResourceVariable(Variable):
     """What ``tf.Variable(...)`` returns (TensorFlow's class name); see ``Variable``."""
+
+
+class _UnreadVariable(ResourceVariable):
+    """What ``assign`` returns, as in TensorFlow: a view of the same handle, printed as
+    ``<tf.Variable 'UnreadVariable' ...>``. Its reads are recorded against the handle, but do not
+    watch it (TensorFlow: reading it in a tape that never touched the variable gives None)."""
+
+    def __init__(self, parent: Variable) -> None:
+        self._parent = parent
+        self._name = "UnreadVariable"
+
+    _value = property(lambda self: self._parent._value)
+    _dtype = property(lambda self: self._parent._dtype)
+    _id = property(lambda self: self._parent._id)
+    trainable = property(lambda self: self._parent.trainable)
+
+    def read_value(self) -> Tensor:
+        out = Tensor(self._value, self._dtype)
+        if state.tapes:
+            record(_read, (self._parent,), (out,))
+        return out
+
+    def assign(self, value: Any, *args: Any, **kwargs: Any) -> Any:
+        return self._parent.assign(value, *args, **kwargs)
+
+    def assign_add(self, delta: Any, *args: Any, **kwargs: Any) -> Any:
+        return self._parent.assign_add(delta, *args, **kwargs)
+
+    def assign_sub(self, delta: Any, *args: Any, **kwargs: Any) -> Any:
+        return self._parent.assign_sub(delta, *args, **kwargs)
 
 
 _handle_ids = itertools.count(1 << 62)  # handle ids never collide with tensor ids
