@@ -26,7 +26,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import tomllib
+try:  # Python 3.11+; on 3.10 the same parser is the `tomli` dependency
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 from conformance.expect import (
     Expectation,
