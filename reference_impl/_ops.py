@@ -1092,8 +1092,8 @@ def stack(values: Sequence[Any], axis: int = 0, name: str | None = None) -> Tens
     if axis == 0:  # TensorFlow first converts the whole list: tf.stack([1, 2.5]) is float32
         try:
             return convert(list(values))
-        except (TypeError, ValueError):
-            pass
+        except (TypeError, ValueError, errors.InvalidArgumentError):
+            pass  # then as one Pack op, whose errors name it
     tensors = _matching("Pack", values, "stack" if name is None else name)
     return call(_stack, tuple(tensors), {"axis": axis}, dtype=tensors[0]._dtype)
 

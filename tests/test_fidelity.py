@@ -259,6 +259,37 @@ def lists_holding_tensors(tf):
     )
 
 
+@program()
+def ops_without_a_kernel_for_the_dtype(tf):
+    cases = {
+        "exp(1)": lambda: tf.exp(1),
+        "sqrt(4)": lambda: tf.sqrt(4),
+        "tanh(int)": lambda: tf.tanh(tf.constant([1, 2])),
+        "sigmoid(bool)": lambda: tf.sigmoid(tf.constant(True)),
+        "floor(int)": lambda: tf.floor(tf.constant(1)),
+        "negative(bool)": lambda: tf.negative(tf.constant(True)),
+        "abs(bool)": lambda: tf.abs(tf.constant(True)),
+        "relu(bool)": lambda: tf.nn.relu(tf.constant(True)),
+        "softmax(int)": lambda: tf.nn.softmax(tf.constant([1, 2])),
+        "square(2)": lambda: tf.square(2),
+        "round(int)": lambda: tf.round(tf.constant(3)),
+        "abs(complex)": lambda: tf.abs(tf.constant(3 + 4j)),
+    }
+    return {name: _attempt(case) for name, case in cases.items()}
+
+
+@program()
+def stack_converts_the_whole_list_first(tf):
+    x = tf.constant([1.0, 2.0])
+    return (
+        tf.stack([1, 2.5]),
+        tf.stack([[1, 2], [3.5, 4]]),
+        tf.stack([1.5, 2.5], axis=-1),
+        _attempt(lambda: tf.stack([1, 2.5], axis=-1)),
+        _attempt(lambda: tf.stack([x, tf.constant([1.0, 2.0], tf.float64)])),
+    )
+
+
 # ---- printing and formatting ----
 
 
@@ -271,6 +302,11 @@ def shape_printing(tf):
         str(tf.constant([1.0]).shape),
         repr(x.shape),
         f"{x.shape}",
+        x.shape == [3, 2],
+        x.shape == (3, 2),
+        x.shape != [3, 2],
+        x.shape == [2, 3],
+        type(x).__name__,
         "shape: {}".format(tf.Variable([1.0, 2.0]).shape),  # noqa: UP032 - format() is tested
     )
 
@@ -354,6 +390,34 @@ def variable_len_and_names(tf):
         _attempt(lambda: v.read_value().name),
         _attempt(lambda: v.value().name),
         _attempt(lambda: read.name),
+    )
+
+
+@program()
+def assign_returns_an_unread_view(tf):
+    v = tf.Variable([1.0, 2.0], name="w")
+    view = v.assign([3.0, 4.0])
+    v.assign([5.0, 6.0])
+    texts = (repr(view), view.name, type(view).__name__, type(v).__name__, view.numpy())
+    outside = v.assign([1.0, 1.0])
+    with tf.GradientTape(persistent=True) as read_only_view:
+        y = tf.reduce_sum(outside * outside)
+    with tf.GradientTape(persistent=True) as assigned_inside:
+        inside = v.assign([1.0, 1.0])
+        z = tf.reduce_sum(inside * inside)
+    with tf.GradientTape(persistent=True) as both:
+        u = tf.reduce_sum(v * outside)
+    return (
+        texts,
+        read_only_view.gradient(y, v),
+        _names(read_only_view.watched_variables(), v=v),
+        assigned_inside.gradient(z, [v, inside]),
+        _names(assigned_inside.watched_variables(), v=v),
+        both.gradient(u, [v, outside]),
+        repr(v.assign_add([1.0, 1.0])),
+        repr(view.assign([7.0, 8.0])),
+        v.numpy(),
+        v.assign([0.0, 0.0], read_value=False),
     )
 
 
@@ -620,6 +684,46 @@ def custom_gradient_python_float_is_the_gradient(tf):
 )
 def custom_gradient_python_float_summed(tf):
     return _float_gradient_program(tf, "summed")
+
+
+@program()
+def custom_gradient_outputs_reach_the_forward_ops(tf):
+    # a tape that records the forward ops but not the custom op (it watches a closed-over
+    # tensor, not the input) differentiates through the forward ops: TF re-issues the outputs
+    # through recorded identities
+    z = tf.constant(3.0)
+
+    @tf.custom_gradient
+    def f(a):
+        return a * z, lambda dy: dy * 100.0
+
+    a = tf.constant(2.0)
+    with tf.GradientTape(persistent=True) as t:
+        t.watch(z)
+        y = f(a)
+    with tf.GradientTape(persistent=True) as both:
+        both.watch([a, z])
+        w = f(a)
+    return t.gradient(y, z), both.gradient(w, [a, z])
+
+
+@program()
+def backward_runs_for_every_op_a_target_depends_on(tf):
+    # TensorFlow calls the backward function of each recorded op the target depends on, also
+    # where no gradient reaches a requested source: this one raises
+    @tf.custom_gradient
+    def f(a):
+        def grad(dy):
+            raise NotImplementedError("f has no gradient")
+
+        return a * 1.0, grad
+
+    x, w = tf.constant(1.0), tf.constant(2.0)
+    with tf.GradientTape(persistent=True) as t:
+        t.watch([x, w])
+        y = x * 3.0 + f(w)
+        unrelated = x * 2.0
+    return _attempt(lambda: t.gradient(y, x)), t.gradient(unrelated, x)
 
 
 # ---- tests ----
