@@ -89,6 +89,8 @@ class _Replay:
         base_out = _apply(op, base_inputs)
         live_out = _apply(op, live_inputs)
         if len(names) > 1:
+            if base_out is _UNKNOWN or live_out is _UNKNOWN:
+                base_out = live_out = (_UNKNOWN,) * len(names)
             for name, b_value, l_value in zip(names, base_out, live_out, strict=True):
                 self.base[name], self.live[name] = b_value, l_value
         elif names:

@@ -106,11 +106,18 @@ class Builder:
         return f"{prefix}{self.counter}"
 
     def choose(self, options: Any) -> Any:
-        return self.draw(st.sampled_from(list(options)))
+        """One of ``options``, about uniformly; shrinks towards the first.
+
+        Hypothesis draws small integers far more often than large ones (that finds bugs at
+        boundaries); taken modulo the number of options, a wide draw is close to uniform, so
+        the last op of a list is drawn about as often as the first.
+        """
+        options = list(options)
+        return options[self.draw(st.integers(0, 2**16)) % len(options)]
 
     def coin(self, p_true: float) -> bool:
         """A biased coin that shrinks to False."""
-        return self.draw(st.integers(0, 99)) >= 100 - p_true * 100
+        return self.draw(st.integers(0, 2**16)) % 100 >= 100 - p_true * 100
 
     def recording(self) -> list[TapeState]:
         return [t for t in self.tapes.values() if t.recording]
@@ -177,11 +184,18 @@ def _value_text(value: np.ndarray) -> str:
 # ---- leaves ------------------------------------------------------------------------------------
 
 
-def leaf(b: Builder, *, dtype: str | None = None, shape: tuple[int, ...] | None = None) -> Leaf:
+def leaf(
+    b: Builder,
+    *,
+    dtype: str | None = None,
+    shape: tuple[int, ...] | None = None,
+    variable: bool | None = None,
+    trainable: bool | None = None,
+) -> Leaf:
     dtype = dtype or b.choose(DTYPES)
     shape = shape if shape is not None else b.choose(SHAPES)
     value = _values(b, dtype, shape)
-    variable = b.coin(0.35)
+    variable = b.coin(0.35) if variable is None else variable
     form = b.choose(("python", "python", "dtype_arg", "numpy_array", "numpy_scalar"))
     if form == "numpy_scalar" and shape:
         form = "numpy_array"
@@ -204,7 +218,7 @@ def leaf(b: Builder, *, dtype: str | None = None, shape: tuple[int, ...] | None 
     if form.startswith("numpy"):
         b.uses_numpy = True
     name = b.fresh("v" if variable else "x")
-    trainable = not (variable and b.coin(0.25))
+    trainable = not (variable and b.coin(0.25)) if trainable is None else trainable
     if variable:
         b.features.add("variables")
     b.note_dtype(dtype)
@@ -351,7 +365,8 @@ def unary_op(b: Builder, x: str) -> Op:
     options = [n for n, (_, kinds) in _UNARY.items() if kind in kinds]
     if not options:
         return cast_op(b, x)
-    name = b.choose(options)
+    # complex tensors are rare: give their own ops (real, imag, conj) an even chance
+    name = b.choose(("real", "imag", "conj")) if kind == "c" and b.coin(0.5) else b.choose(options)
     replay = _UNARY[name][0]
     dtype = info.dtype
     if name in ("real", "imag", "abs") and kind == "c":
@@ -462,9 +477,7 @@ def combine_op(b: Builder, x: str) -> Op:
     choices = ["concat", "stack", "where"]
     if dtype in FLOAT_DTYPES:
         choices += ["softmax", "norm"] if shape else ["norm"]
-    if len(shape) == 2:
-        choices.append("matmul")
-    name = b.choose(choices)
+    name = "matmul" if len(shape) == 2 and b.coin(0.5) else b.choose(choices)
     out = b.fresh("t")
     same = [n for n in b.tensors(dtypes=(dtype,)) if b.names[n].shape == shape]
     if name in ("concat", "stack", "where"):
@@ -521,7 +534,8 @@ def combine_op(b: Builder, x: str) -> Op:
         else f"np.array({_value_text(value)}, dtype={_NP_NAMES[dtype]})"
     )
     b.uses_numpy |= literal.startswith("np.")
-    op = Op(out, f"fw.matmul({x}, {literal})", (x,), lambda v: np.matmul(v, value))
+    text = f"{x} @ {literal}" if b.coin(0.3) else f"fw.matmul({x}, {literal})"
+    op = Op(out, text, (x,), lambda v: np.matmul(v, value))
     return _add_op(b, op, [(out, Info(dtype, (shape[0], value.shape[1])))])
 
 
@@ -550,9 +564,11 @@ def custom_gradient_op(b: Builder, x: str) -> list[Statement]:
         for n in b.tensors(dtypes=(info.dtype,))
         if b.names[n].variable and b.names[n].shape == () and b.names[n].trainable
     ]
-    form = b.choose(
-        ("single", "two_outputs", "variable") if variables else ("single", "two_outputs")
-    )
+    form = b.choose(("single", "two_outputs", "variable"))
+    made_variable: list[Statement] = []
+    if form == "variable" and not variables:  # a scalar variable for the function to read
+        made_variable.append(leaf(b, dtype=info.dtype, shape=(), variable=True, trainable=True))
+        variables = [made_variable[0].name]
     scale = b.choose((3.0, 2.0, 0.5))
     if form == "single":
         replay: Callable[..., Any] = lambda a: np.exp(a) * 2.0  # noqa: E731
@@ -593,7 +609,7 @@ def custom_gradient_op(b: Builder, x: str) -> list[Statement]:
         Op(name, f"{fn}({x})", (x,) + ((var,) if form == "variable" else ()), replay, opaque=True),
         [(o, Info(info.dtype, info.shape)) for o in outs],
     )
-    return [definition, made]
+    return [*made_variable, definition, made]
 
 
 def variable_op(b: Builder, v: str) -> Op:
@@ -831,10 +847,25 @@ def pick_operand(b: Builder) -> str:
 def op_statement(b: Builder) -> Statement | list[Statement]:
     x = pick_operand(b)
     kind = b.choose(
-        ("binary", "unary", "binary", "reduce", "shape", "combine", "cast", "stop_gradient")
+        (
+            "binary",
+            "unary",
+            "binary",
+            "unary",
+            "reduce",
+            "shape",
+            "combine",
+            "unary",
+            "cast",
+            "stop_gradient",
+        )
     )
     if b.names[x].dtype == "bool":
         return cast_op(b, x)
+    if _kind(b.names[x].dtype) == "c" and b.coin(0.4):
+        kind = "unary"  # complex tensors are rare: their own ops (real, imag, conj) are unary
+    if len(b.names[x].shape) == 2 and b.coin(0.2):
+        kind = "combine"  # matmul needs a matrix: draw it whenever one is at hand
     maker = {
         "binary": binary_op,
         "unary": unary_op,
@@ -871,7 +902,7 @@ def tape_block(b: Builder, depth: int) -> TapeBlock:
         for state in states:
             state.tracked.add(watched)
             body.append(Op(None, f"{state.name}.watch({watched})"))
-    for _ in range(b.draw(st.integers(1, 4))):
+    for _ in range(b.draw(st.integers(1, 5))):
         if b.statements_left <= 0:
             break
         body.extend(body_statement(b, depth, states))
