@@ -376,12 +376,6 @@ def test_recompute_grad_gives_tensorflows_gradients(real_tf: Any) -> None:
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="H1's _custom_gradient.py: TF re-issues a custom_gradient's outputs through a recorded "
-    "identity, so a tape that does not record the custom op still reaches the forward ops (TF: "
-    "1.4023...); the reference's fresh output tensors are disconnected (None)",
-)
 def test_recompute_grad_second_order_without_variables(real_tf: Any) -> None:
     """Without variables the second derivative flows through the recomputation, as in TF."""
     ours, theirs = (_recompute_program(fw, False, True) for fw in (rtf, real_tf))
@@ -389,12 +383,6 @@ def test_recompute_grad_second_order_without_variables(real_tf: Any) -> None:
     np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-12)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="H1's _core.backprop prunes ops that do not lead to a source; TF calls the backward "
-    "function of every op reachable from the target, so TF runs recompute_grad's 'transpose' "
-    "and raises NotImplementedError where the reference returns None",
-)
 def test_recompute_grad_second_order_with_variables_raises(real_tf: Any) -> None:
     """With a variable, TF cannot differentiate recompute_grad's backward: NotImplementedError."""
     ours, theirs = (_recompute_program(fw, True, True) for fw in (rtf, real_tf))

@@ -43,11 +43,6 @@ KNOWN_DIFFERENCES: dict[str, str] = {
     "(IndexedSlices gradient) logs 'Converting IndexedSlices(...) to a dense representation may make "
     "it slow' for experimental_use_pfor=False too, with eager tensor reprs; TensorFlow logs it once, "
     'only for pfor=True, naming its graph tensors (indices=Tensor("gradient_tape/Reshape_2:0", ...))',
-    "guide_basics_01_tensors_and_variables.py": "reference_impl/_variables.py: assign/assign_add "
-    "return the variable itself, whose repr names it ('Variable:0'); TensorFlow returns an unread "
-    "view whose repr is \"<tf.Variable 'UnreadVariable' shape=(3,) ...>\"",
-    "guide_autodiff_15_replaced_variable.py": "reference_impl/_core.py: type(x).__name__ of a tensor is "
-    "'Tensor'; TensorFlow's eager tensors are 'EagerTensor' (prints 'Tensor : None', TF 'EagerTensor : None')",
 }
 
 
