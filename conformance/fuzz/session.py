@@ -341,8 +341,17 @@ class Fuzzer:
                 continue
             if worker.send(source):
                 running.append(worker)
-        expected = fd.expected_gradients(program)  # while the workers run the program
-        records = {worker.name: worker.receive() for worker in running}
+        try:  # while the workers run the program; every answer is read whatever happens here,
+            # or the next program would read this one's answers
+            expected, oracle_error = fd.expected_gradients(program), None
+        except Exception as error:  # a bug of the oracle is a finding, never a lost answer
+            expected, oracle_error = {}, f"{type(error).__name__}: {error}"
+        finally:
+            records = {worker.name: worker.receive() for worker in running}
+        if oracle_error is not None:
+            records["oracle"] = {
+                "suite_error": f"the finite-difference oracle failed: {oracle_error}"
+            }
         observations = {
             name: compare.observation_from_record(record)
             for name, record in records.items()
@@ -351,6 +360,8 @@ class Fuzzer:
         if tally:
             self.result.programs += 1
             for name, record in records.items():
+                if name not in self.workers:
+                    continue  # the oracle's own failure, not an adapter's run
                 self.result.per_adapter[name] = self.result.per_adapter.get(name, 0) + 1
                 spent = self.result.worker_seconds.get(name, 0.0) + float(
                     record.get("seconds", 0.0)
