@@ -418,8 +418,17 @@ def recompute_grad(f: Callable[..., Any]) -> Callable[..., Any]:
     from reference_impl._gradient_tape import GradientTape
 
     def recomputed(*args: Any, **kwargs: Any) -> Any:
-        with _tapes_paused():
-            result = f(*args, **kwargs)
+        read: dict[int, Any] = {}
+        state.variable_watchers.append(read)
+        try:
+            with _tapes_paused():
+                result = f(*args, **kwargs)
+        finally:
+            state.variable_watchers.remove(read)
+        for variable in read.values():
+            # TensorFlow reads each variable again as an input of the recorded op, after the
+            # forward: that read is what makes the active tapes watch it.
+            variable.read_value()
 
         def grad_fn(*upstream: Any, variables: Any = None) -> Any:
             @custom_gradient
