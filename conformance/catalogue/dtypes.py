@@ -7,7 +7,10 @@ differences are real-valued, and the convention (``conj(dy/dz) * upstream``) is 
 
 from __future__ import annotations
 
-from conformance.expect import returns, value
+import numpy as np
+
+from conformance.expect import raises, returns, value
+from conformance.protocol import ErrorKind
 from conformance.registry import Oracle, scenario
 
 _square = Oracle(lambda fw, x: x * x, at=(3.0,))
@@ -242,3 +245,165 @@ def _(fw):
         tape.watch(x)
         y = fw.cast(x, fw.complex64) * fw.constant(1.0 + 2.0j, dtype=fw.complex64)
     return tape.gradient(y, x, output_gradients=fw.ones_like(y))
+
+
+# ---- what constant() makes of Python and NumPy values ------------------------------------------
+# TF's conversion rules decide the dtype of every tensor a program makes; a port that assumes
+# another framework's defaults (int64, float64) computes in another precision.
+
+
+@scenario(
+    "dtypes.python_int_is_int32",
+    spec="D03",
+    statement="a Python int becomes int32, and one too large for int32 becomes int64",
+    expect=returns([value(3, dtype="int32"), value(2**40, dtype="int64")]),
+    oracle_exempt="a conversion, not a derivative",
+)
+def _(fw):
+    return [fw.constant(3), fw.constant(2**40)]
+
+
+@scenario(
+    "dtypes.mixed_int_float_list_is_float32",
+    spec="D03",
+    statement="a Python list mixing ints and floats becomes float32, nested lists a matrix",
+    expect=returns([value([1.0, 2.5]), value([[1, 2], [3, 4]], dtype="int32")]),
+    oracle_exempt="a conversion, not a derivative",
+)
+def _(fw):
+    return [fw.constant([1, 2.5]), fw.constant([[1, 2], [3, 4]])]
+
+
+@scenario(
+    "dtypes.numpy_dtypes_are_kept",
+    spec="D03",
+    statement="NumPy values keep their dtype: float64 and int64 arrays, a float32 scalar, and a "
+    "list holding a NumPy float64 becomes float64",
+    expect=returns([
+        value([1.0, 2.0], dtype="float64"),
+        value([1, 2], dtype="int64"),
+        value(1.5, dtype="float32"),
+        value([1.0, 2.0], dtype="float64"),
+    ]),
+    oracle_exempt="a conversion, not a derivative",
+)
+def _(fw):
+    return [
+        fw.constant(np.array([1.0, 2.0])),
+        fw.constant(np.array([1, 2], dtype=np.int64)),
+        fw.constant(np.float32(1.5)),
+        fw.constant([np.float64(1.0), 2]),
+    ]
+
+
+@scenario(
+    "dtypes.python_bool_and_complex",
+    spec="D03",
+    statement="Python bools become bool and a Python complex becomes complex128",
+    expect=returns([value([True, False], dtype="bool"), value(1 + 2j, dtype="complex128")]),
+    features=["complex"],
+    oracle_exempt="a conversion, not a derivative",
+)
+def _(fw):
+    return [fw.constant([True, False]), fw.constant(1 + 2j)]
+
+
+@scenario(
+    "dtypes.explicit_dtype_converts_python_values",
+    spec="D03",
+    statement="constant(2, dtype=float32) is 2.0 float32; a variable converts to its value",
+    expect=returns([value(2.0), value(1.5)]),
+    features=["variables"],
+    oracle_exempt="a conversion, not a derivative",
+)
+def _(fw):
+    return [fw.constant(2, dtype=fw.float32), fw.constant(fw.Variable(1.5))]
+
+
+@scenario(
+    "dtypes.tensor_with_other_dtype_rejected",
+    spec="D03",
+    statement="constant(a float32 tensor, dtype=float64) is a TypeError: tensors are not cast",
+    expect=raises(ErrorKind.INVALID_ARGUMENT, "TypeError"),
+)
+def _(fw):
+    return fw.constant(fw.constant(1.0), dtype=fw.float64)
+
+
+@scenario(
+    "dtypes.none_is_not_convertible",
+    spec="D03",
+    statement="constant(None) is a ValueError (an unsupported type)",
+    expect=raises(ErrorKind.INVALID_ARGUMENT, "ValueError"),
+)
+def _(fw):
+    return fw.constant(None)
+
+
+@scenario(
+    "dtypes.ragged_list_rejected",
+    spec="D03",
+    statement="a non-rectangular nested list is a ValueError",
+    expect=raises(ErrorKind.INVALID_ARGUMENT, "ValueError"),
+)
+def _(fw):
+    return fw.constant([[1.0], [2.0, 3.0]])
+
+
+@scenario(
+    "dtypes.fractional_float_to_int_rejected",
+    spec="D03",
+    statement="constant(2.5, dtype=int32) is a TypeError: no silent truncation",
+    expect=raises(ErrorKind.INVALID_ARGUMENT, "TypeError"),
+)
+def _(fw):
+    return fw.constant(2.5, dtype=fw.int32)
+
+
+@scenario(
+    "dtypes.numpy_of_scalar_is_numpy_scalar",
+    spec="W10",
+    statement=".numpy() of a scalar tensor is a NumPy scalar (np.generic), of a vector an ndarray",
+    expect=returns([True, True]),
+)
+def _(fw):
+    return [
+        isinstance(fw.constant(1.0).numpy(), np.generic),
+        isinstance(fw.constant([1.0]).numpy(), np.ndarray),
+    ]
+
+
+# ---- dtypes in arithmetic ----------------------------------------------------------------------
+
+
+@scenario(
+    "dtypes.mixed_float_widths_rejected",
+    spec="D03",
+    statement="float32 + float64 is an error naming the mismatched input (#1): TF never promotes",
+    expect=raises(ErrorKind.DTYPE_MISMATCH, match=r"input #1\(zero-based\)"),
+    features=["float64"],
+)
+def _(fw):
+    return fw.constant(1.0) + fw.constant(1.0, dtype=fw.float64)
+
+
+@scenario(
+    "dtypes.integer_mean_truncates",
+    spec="D03",
+    statement="reduce_mean of int32 values is an int32 and truncates: mean([1, 2]) = 1",
+    expect=returns(value(1, dtype="int32")),
+    oracle_exempt="an integer reduction, not a derivative",
+)
+def _(fw):
+    return fw.reduce_mean(fw.constant([1, 2]))
+
+
+@scenario(
+    "dtypes.integer_division_is_float64",
+    spec="D03",
+    statement="int32 / int32 is true division in float64: 3 / 2 = 1.5",
+    expect=returns(value(1.5, dtype="float64")),
+    oracle_exempt="a division of integers, not a derivative",
+)
+def _(fw):
+    return fw.constant(3) / fw.constant(2)
