@@ -91,3 +91,33 @@ def test_fuzz_writes_schema_valid_files(tmp_path, capsys):
     assert document["adapters"]["tensorflow"]["programs"] == 15
     assert status == (1 if document["findings"] else 0)
     assert (tmp_path / "FUZZ.md").read_text().startswith("# Generated tape programs")
+
+
+def test_the_throughput_benchmark_runs(tmp_path):
+    """benchmarks/bench_fuzz.py measures a pair end to end (no timing is asserted)."""
+    pytest.importorskip("tensorflow")
+    import subprocess
+    import sys
+
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO_ROOT / "benchmarks/bench_fuzz.py"),
+            "--adapters",
+            "reference",
+            "--programs",
+            "5",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO_ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "| reference | 5 (5) |" in done.stdout
+    (row,) = json.loads(out.read_text())
+    assert row["programs"] == 5 and row["ms_per_program"]["tensorflow"] > 0
