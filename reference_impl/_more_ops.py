@@ -30,7 +30,7 @@ import numpy as np
 
 from reference_impl import _dtypes as dt
 from reference_impl import _ops, errors
-from reference_impl._core import Primitive, Tensor, call, place, state
+from reference_impl._core import Primitive, Tensor, call, convert, place, state
 from reference_impl._dtypes import DType, as_dtype
 from reference_impl._ops import _device, _ns, defvjp
 
@@ -325,8 +325,15 @@ def set_seed(seed: int | None) -> None:
     _random_state.reset(None if seed is None else int(seed))
 
 
-def _scalar(value: Any) -> Any:
-    return np.asarray(value.numpy() if hasattr(value, "numpy") else value)
+_UNIFORM_DTYPES = tuple(  # bfloat16 is None where ml_dtypes is missing
+    d
+    for d in (dt.float16, dt.bfloat16, dt.float32, dt.float64, dt.int32, dt.int64)
+    if d is not None
+)
+
+
+def _draws(rng_values: np.ndarray, dtype: DType) -> Tensor:
+    return Tensor(place(np.asarray(rng_values).astype(dtype._np)), dtype)
 
 
 def uniform(
@@ -337,18 +344,33 @@ def uniform(
     seed: Any = None,
     name: str | None = None,
 ) -> Tensor:
-    """``tf.random.uniform``: values in [minval, maxval); integer dtypes need ``maxval``."""
+    """``tf.random.uniform``: values in [minval, maxval); integer dtypes need ``maxval``.
+
+    As TensorFlow composes it, a float result is ``u * (maxval - minval) + minval`` with ``u`` in
+    [0, 1), so gradients flow to tensor bounds.
+    """
     dtype = as_dtype(dtype)
+    if dtype not in _UNIFORM_DTYPES:
+        accepted = ", ".join(f"tf.{d.name}" for d in _UNIFORM_DTYPES)
+        raise ValueError(
+            f"Argument `dtype` got invalid value {dtype}. Accepted dtypes are ({accepted})."
+        )
+    if maxval is None:
+        if dtype.is_integer:
+            raise ValueError(f"Must specify maxval for integer dtype {dtype!r}")
+        maxval = 1
     size = _ops._shape_tuple(shape)
+    low, high = convert(minval, dtype), convert(maxval, dtype)
     rng = _random_state.generator(seed)
     if dtype.is_integer:
-        if maxval is None:
-            raise ValueError(f"Must specify maxval for integer dtype {dtype!r}")
-        values = rng.integers(_scalar(minval), _scalar(maxval), size)
-    else:
-        low, high = _scalar(minval), _scalar(1.0 if maxval is None else maxval)
-        values = low + (high - low) * rng.random(size)
-    return Tensor(place(np.asarray(values).astype(dtype._np)), dtype)
+        lo, hi = int(low.numpy()), int(high.numpy())
+        if lo >= hi:
+            raise _op_error("RandomUniformInt", f"Need minval < maxval, got {lo} >= {hi}")
+        return _draws(rng.integers(lo, hi, size), dtype)
+    unit = _draws(rng.random(size), dtype)
+    if isinstance(minval, int) and minval == 0:
+        return unit if isinstance(maxval, int) and maxval == 1 else unit * high
+    return unit * (high - low) + low
 
 
 def normal(
@@ -359,13 +381,12 @@ def normal(
     seed: Any = None,
     name: str | None = None,
 ) -> Tensor:
-    """``tf.random.normal``: normally distributed values (seeded by ``set_seed`` and ``seed``)."""
+    """``tf.random.normal``: ``z * stddev + mean`` with standard normal ``z``, as TensorFlow
+    composes it (so gradients reach tensor ``mean`` and ``stddev``, the reparameterization)."""
     dtype = as_dtype(dtype)
-    if not dtype.is_floating:
-        raise ValueError(f"Invalid dtype {dtype!r}: tf.random.normal needs a floating dtype")
-    rng = _random_state.generator(seed)
-    values = _scalar(mean) + _scalar(stddev) * rng.standard_normal(_ops._shape_tuple(shape))
-    return Tensor(place(np.asarray(values).astype(dtype._np)), dtype)
+    mean_tensor, stddev_tensor = convert(mean, dtype), convert(stddev, dtype)
+    z = _draws(_random_state.generator(seed).standard_normal(_ops._shape_tuple(shape)), dtype)
+    return z * stddev_tensor + mean_tensor
 
 
 # ---- utilities --------------------------------------------------------------------------------
@@ -381,7 +402,10 @@ def clip_by_norm(t: Any, clip_norm: Any, axes: Any = None, name: str | None = No
     positive = _ops.greater(l2sum, _ops.zeros_like(l2sum))
     l2sum_safe = _ops.where(positive, l2sum, _ops.ones_like(l2sum))
     l2norm = _ops.where(positive, _ops.sqrt(l2sum_safe), l2sum)
-    clip = _ops._like(clip_norm, values)
+    if np.isscalar(clip_norm):  # as TensorFlow: a negative Python bound means 0
+        clip: Any = max(clip_norm, 0)
+    else:
+        clip = _ops.cast(_ops.maximum(clip_norm, 0), values._dtype)
     return _ops.identity(values * clip / _ops.maximum(l2norm, clip))
 
 
@@ -672,8 +696,6 @@ def _norm_axes(axis: Any) -> tuple[tuple[int, ...] | None, bool]:
                 f"'axis' must be None, an integer, or a tuple of 2 unique integers, got {axis}"
             )
         return (first, second), True
-    if isinstance(axis, (tuple, list)) and len(axis) == 1:
-        axis = axis[0]
     if axis is not None and not isinstance(axis, (int, np.integer)):
         raise ValueError(
             f"'axis' must be None, an integer, or a tuple of 2 unique integers, got {axis}"

@@ -311,6 +311,44 @@ def test_random_is_deterministic_after_set_seed(real_tf: Any) -> None:
     assert not np.array_equal(*same_op_seed), "one op seed continues one stream, as in TF eager"
 
 
+def test_random_draws_are_differentiable_in_their_parameters(real_tf: Any) -> None:
+    """normal = z * stddev + mean and uniform = u * (max - min) + min, as TF composes them, so
+    gradients reach tensor parameters (the reparameterization idiom)."""
+    for fw in (rtf, real_tf):
+        mu, sigma = fw.Variable(0.5), fw.Variable(2.0)
+        low, high = fw.Variable(-1.0), fw.Variable(3.0)
+        with fw.GradientTape(persistent=True) as tape:
+            z = fw.random.normal([4, 3], mean=mu, stddev=sigma)
+            u = fw.random.uniform([5], minval=low, maxval=high)
+        d_mu, d_sigma = tape.gradient(z, [mu, sigma])
+        d_low, d_high = tape.gradient(u, [low, high])
+        unit = (u.numpy() - low.numpy()) / (high.numpy() - low.numpy())
+        assert float(d_mu) == 12.0
+        np.testing.assert_allclose(float(d_sigma), ((z.numpy() - 0.5) / 2.0).sum(), rtol=1e-5)
+        np.testing.assert_allclose(
+            [float(d_low), float(d_high)], [(1 - unit).sum(), unit.sum()], rtol=1e-5
+        )
+
+
+def test_clip_by_norm_bounds_as_tensorflow(real_tf: Any) -> None:
+    """A tensor bound is cast to the values' dtype (and differentiable); a negative Python bound
+    clips to zeros."""
+
+    def program(fw: Any) -> list[Any]:
+        values = fw.constant([3.0, 4.0])
+        bound = fw.Variable(1.0, dtype=fw.float64)
+        with fw.GradientTape() as tape:
+            clipped = fw.clip_by_norm(values, bound)
+        return [
+            clipped.numpy(),
+            tape.gradient(clipped, bound).numpy(),
+            fw.clip_by_norm(values, -1.0).numpy(),
+        ]
+
+    for ours, theirs in zip(program(rtf), program(real_tf), strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
 def test_random_uniform_integer_needs_maxval(real_tf: Any) -> None:
     """An integer uniform without maxval is the ValueError TensorFlow raises, same message."""
     messages = []
@@ -393,6 +431,12 @@ def test_recompute_grad_second_order_with_variables_raises(real_tf: Any) -> None
 ERROR_CASES = {
     "inv_singular": lambda tf: tf.linalg.inv(tf.constant([[1.0, 2.0], [2.0, 4.0]])),
     "det_not_square": lambda tf: tf.linalg.det(tf.ones([2, 3])),
+    "normal_int_dtype": lambda tf: tf.random.normal([2], dtype=tf.int32),
+    "uniform_bool_dtype": lambda tf: tf.random.uniform([2], dtype=tf.bool),
+    "uniform_empty_int_range": lambda tf: tf.random.uniform(
+        [2], minval=2, maxval=2, dtype=tf.int32
+    ),
+    "norm_axis_list_of_one": lambda tf: tf.linalg.norm(tf.constant([3.0, 4.0]), axis=[0]),
     "solve_singular": lambda tf: tf.linalg.solve(
         tf.constant([[1.0, 2.0], [2.0, 4.0]]), tf.ones([2, 1])
     ),
