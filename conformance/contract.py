@@ -147,6 +147,30 @@ def check_version(adapter: Any) -> list[str]:
         return [problem]
     if not _nonempty_str(version):
         return [f"adapter {_label(adapter)!r}: version() returned {version!r}, not a non-empty str"]
+    return _check_distribution(adapter, version)
+
+
+def _check_distribution(adapter: Any, version: str) -> list[str]:
+    """A declared ``distribution`` is what ``tapeconf adapters`` reads the version from, without
+    importing the framework: its metadata must give the version ``version()`` gives."""
+    from conformance.discovery import distribution_version
+
+    names = getattr(adapter, "distribution", None)
+    if names is None:
+        return []
+    label = _label(adapter)
+    if not (isinstance(names, str) or isinstance(names, Sequence)) or not names:
+        return [
+            f"adapter {label!r}: distribution={names!r}, but should be a package name or a "
+            "sequence of them (the first installed counts)"
+        ]
+    found = distribution_version(names)
+    if found != version:
+        return [
+            f"adapter {label!r}: distribution {names!r} has version {found!r} in its package "
+            f"metadata, but version() says {version!r}; name the distribution that provides the "
+            "framework (tapeconf adapters reads the version from it)"
+        ]
     return []
 
 

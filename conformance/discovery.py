@@ -36,6 +36,7 @@ __all__ = [
     "UnknownAdapterError",
     "describe_installed",
     "discover",
+    "distribution_version",
     "is_import_path",
     "load",
     "registered_names",
@@ -198,7 +199,7 @@ def select(specs: Sequence[str] | None) -> Selection:
 # ---- describing adapters without importing their frameworks ------------------------------------
 
 
-def _distribution_version(names: Any) -> str | None:
+def distribution_version(names: Any) -> str | None:
     """The installed version of the first of ``names`` (a distribution name or several), if any."""
     from importlib import metadata
 
@@ -245,7 +246,7 @@ def describe_installed(spec: str) -> dict[str, Any]:
     try:
         adapter = load(spec)
         block["name"] = adapter.name
-        version = _distribution_version(getattr(adapter, "distribution", None))
+        version = distribution_version(getattr(adapter, "distribution", None))
         why = None if version is not None else adapter.available()
         if why is not None:
             block["reason"] = str(why)

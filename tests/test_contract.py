@@ -127,7 +127,15 @@ class ClassifierRaises(ReferenceAdapter):
         raise KeyError(type(error).__name__)
 
 
+class WrongDistribution(ReferenceAdapter):
+    """Names a distribution whose metadata version is not the framework's version."""
+
+    name = "wrong_distribution"
+    distribution = "numpy"
+
+
 BROKEN = [
+    (WrongDistribution(), "distribution 'numpy' has version"),
     (LacksNeutralName(), "the namespace for CPU:0 lacks neutral names tile"),
     (ConsumedTapeUnknown(), "misclassifies the error raised by a non-persistent tape used twice"),
     (FeatureWithoutReason(), "gives no reason for unsupported reset"),

@@ -8,7 +8,9 @@ what can be checked in this environment quickly.
 from __future__ import annotations
 
 import ast
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -162,10 +164,16 @@ def test_selecting_one_adapter_never_imports_another(broken_entry_point, pyteste
     assert [a.name for a in select(["reference"]).adapters] == ["reference"]
 
 
-def test_a_broken_adapter_is_named_in_the_header_not_fatal(broken_entry_point, pytester):
+def test_a_broken_adapter_is_named_in_the_header_not_fatal(
+    broken_entry_point, pytester, monkeypatch
+):
     """Without --adapter, the header names the broken adapter and the run goes on."""
     pytester.makepyfile(test_matrix=MATRIX_FILE)
-    result = pytester.runpytest(
+    # in a subprocess: the header imports every framework, which must not be re-imported later
+    # in this process (pytester forgets the modules an in-process run imported)
+    path = os.pathsep.join([str(broken_entry_point.parent), str(ROOT)])
+    monkeypatch.setenv("PYTHONPATH", path)
+    result = pytester.runpytest_subprocess(
         "-k", "(tutorial and unwatched_constant and reference) or broken", "-rs"
     )
     result.stdout.fnmatch_lines(["*broken: skipped, broken, adapter entry point 'broken'*"])
@@ -207,3 +215,28 @@ def test_no_unknown_mark_warning_without_xdist(pytester):
     )  # fmt: skip
     result.assert_outcomes(passed=1)
     assert "PytestUnknownMarkWarning" not in result.stdout.str()
+
+
+def test_listing_adapters_imports_no_framework():
+    """`tapeconf adapters` reads versions from package metadata: no framework module is imported."""
+    program = (
+        "import sys\n"
+        "from conformance.discovery import describe_installed\n"
+        "blocks = [describe_installed(name) for name in ('tensorflow', 'torch', 'jax')]\n"
+        "print([b['version'] for b in blocks], [m for m in ('tensorflow', 'torch', 'jax') "
+        "if m in sys.modules])\n"
+    )
+    from conformance.discovery import distribution_version
+
+    if None in [
+        distribution_version(n) for n in ("torch", "jax", ("tensorflow", "tensorflow-cpu"))
+    ]:
+        pytest.skip(
+            "needs tensorflow, torch and jax installed (pip install 'tape-conformance[all]')"
+        )
+    done = subprocess.run(
+        [sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    versions, imported = done.stdout.strip().rsplit("] [", 1)
+    assert imported == "]", f"imported frameworks=[{imported}, but should be none"
+    assert "None" not in versions, f"versions={versions}], but should all be read from metadata"
