@@ -926,3 +926,195 @@ def _(fw):
         tape.watch(x)
         y = fw.reduce_sum(fw.gather(x * x, [1, 2, 2]))
     return tape.gradient(y, x)
+
+
+# ---- more of each rule: upstream weights, axes, overflow ---------------------------------------
+
+
+@scenario(
+    "ops.softmax_gradient_2d",
+    spec="J (implied)",
+    statement="softmax over the last axis of a matrix: each row's gradient of a weighted sum is "
+    "s * (w - sum(s * w))",
+    expect=returns(value([[-0.19661193, 0.19661193], [0.09035332, -0.09035332]])),
+    oracle=Oracle(
+        lambda fw, x: fw.reduce_sum(
+            fw.softmax(x) * fw.constant([[1.0, 2.0], [3.0, 1.0]], dtype=x.dtype)
+        ),
+        at=([[1.0, 2.0], [0.0, 3.0]],),
+    ),
+)
+def _(fw):
+    x = fw.constant([[1.0, 2.0], [0.0, 3.0]])
+    weights = fw.constant([[1.0, 2.0], [3.0, 1.0]])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.reduce_sum(fw.softmax(x) * weights)
+    return tape.gradient(y, x)
+
+
+@scenario(
+    "ops.softmax_large_logits_stay_finite",
+    spec="OP06",
+    statement="softmax of logits near 1000 is finite (the maximum is subtracted first), and so "
+    "is its gradient",
+    expect=returns([value([0.26894143, 0.73105854]), value([-0.19661193, 0.19661193])]),
+    oracle_exempt="exp(1000) overflows in float64 too; the values equal those at [0, 1]",
+)
+def _(fw):
+    x = fw.constant([1000.0, 1001.0])
+    weights = fw.constant([1.0, 2.0])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        s = fw.softmax(x)
+        y = fw.reduce_sum(s * weights)
+    return [s, tape.gradient(y, x)]
+
+
+@scenario(
+    "ops.norm_gradient",
+    spec="J (implied)",
+    statement="the Euclidean norm's gradient is x / |x|: [0.6, 0.8] at [3, 4]",
+    expect=returns(value([0.6, 0.8])),
+    oracle=Oracle(lambda fw, x: fw.norm(x), at=([3.0, 4.0],)),
+)
+def _(fw):
+    x = fw.constant([3.0, 4.0])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.norm(x)
+    return tape.gradient(y, x)
+
+
+@scenario(
+    "ops.concat_axis_one_gradient",
+    spec="J (implied)",
+    statement="concat along axis 1 of a (2, 1) and a (2, 2) matrix splits the gradient back by "
+    "columns",
+    expect=returns([value([[1.0], [4.0]]), value([[2.0, 3.0], [5.0, 6.0]])]),
+    oracle=Oracle(
+        lambda fw, a, b: fw.reduce_sum(
+            fw.concat([a, b], 1) * fw.constant([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=a.dtype)
+        ),
+        at=([[1.0], [2.0]], [[3.0, 4.0], [5.0, 6.0]]),
+        pick=lambda d: [d.first[0][0], d.first[0][1]],
+    ),
+)
+def _(fw):
+    a = fw.constant([[1.0], [2.0]])
+    b = fw.constant([[3.0, 4.0], [5.0, 6.0]])
+    weights = fw.constant([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    with fw.GradientTape() as tape:
+        tape.watch([a, b])
+        y = fw.reduce_sum(fw.concat([a, b], 1) * weights)
+    return tape.gradient(y, [a, b])
+
+
+@scenario(
+    "ops.stack_axis_one_gradient",
+    spec="J (implied)",
+    statement="stack along axis 1 routes each column's weight back to its input",
+    expect=returns([value([1.0, 3.0]), value([2.0, 4.0])]),
+    oracle=Oracle(
+        lambda fw, a, b: fw.reduce_sum(
+            fw.stack([a, b], 1) * fw.constant([[1.0, 2.0], [3.0, 4.0]], dtype=a.dtype)
+        ),
+        at=([1.0, 2.0], [3.0, 4.0]),
+        pick=lambda d: [d.first[0][0], d.first[0][1]],
+    ),
+)
+def _(fw):
+    a = fw.constant([1.0, 2.0])
+    b = fw.constant([3.0, 4.0])
+    weights = fw.constant([[1.0, 2.0], [3.0, 4.0]])
+    with fw.GradientTape() as tape:
+        tape.watch([a, b])
+        y = fw.reduce_sum(fw.stack([a, b], 1) * weights)
+    return tape.gradient(y, [a, b])
+
+
+@scenario(
+    "ops.reshape_to_scalar_gradient",
+    spec="J (implied)",
+    statement="reshape of a one-element vector to a scalar (shape []) and back: the gradient has "
+    "the source's shape [1]",
+    expect=returns(value([6.0])),
+    oracle=Oracle(lambda fw, x: fw.reshape(x, []) * fw.reshape(x, []), at=([3.0],)),
+)
+def _(fw):
+    x = fw.constant([3.0])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        s = fw.reshape(x, [])
+        y = s * s
+    return tape.gradient(y, x)
+
+
+@scenario(
+    "ops.reduce_max_tie_with_upstream_weight",
+    spec="OP05",
+    statement="tied maxima share a weighted upstream evenly: 3 * 0.5 each",
+    expect=returns(value([0.0, 1.5, 1.5])),
+    oracle_exempt=_KINK,
+)
+def _(fw):
+    m = fw.constant([1.0, 3.0, 3.0])
+    with fw.GradientTape() as tape:
+        tape.watch(m)
+        y = fw.reduce_max(m) * 3.0
+    return tape.gradient(y, m)
+
+
+@scenario(
+    "ops.reduce_max_keepdims_gradient",
+    spec="J (implied)",
+    statement="reduce_max(axis=1, keepdims=True) times per-row weights: each row's weight goes "
+    "to its maximum",
+    expect=returns(value([[0.0, 2.0], [3.0, 0.0]])),
+    oracle=Oracle(
+        lambda fw, x: fw.reduce_sum(
+            fw.reduce_max(x, axis=1, keepdims=True) * fw.constant([[2.0], [3.0]], dtype=x.dtype)
+        ),
+        at=([[1.0, 2.0], [4.0, 3.0]],),
+    ),
+)
+def _(fw):
+    x = fw.constant([[1.0, 2.0], [4.0, 3.0]])
+    weights = fw.constant([[2.0], [3.0]])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.reduce_sum(fw.reduce_max(x, axis=1, keepdims=True) * weights)
+    return tape.gradient(y, x)
+
+
+@scenario(
+    "ops.broadcast_rank_and_size_one",
+    spec="J (implied)",
+    statement="a (2, 1) input against a (3, 2, 4) one: its gradient sums the new leading axis "
+    "and its own size-1 axis, keeping shape (2, 1)",
+    expect=returns(value([[12.0], [12.0]])),
+    oracle=Oracle(
+        lambda fw, x: fw.reduce_sum(x * fw.ones([3, 2, 4], dtype=x.dtype)), at=([[1.0], [2.0]],)
+    ),
+)
+def _(fw):
+    x = fw.constant([[1.0], [2.0]])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.reduce_sum(x * fw.ones([3, 2, 4]))
+    return tape.gradient(y, x)
+
+
+@scenario(
+    "ops.divide_python_numerator",
+    spec="J (implied)",
+    statement="divide(6.0, x) with a Python numerator: -6 / x^2 = -1.5 at 2",
+    expect=returns(-1.5),
+    oracle=Oracle(lambda fw, x: fw.divide(6.0, x), at=(2.0,)),
+)
+def _(fw):
+    x = fw.constant(2.0)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.divide(6.0, x)
+    return tape.gradient(y, x)
