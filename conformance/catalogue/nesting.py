@@ -340,3 +340,68 @@ def _(fw):
 )
 def _(fw):
     return _second_order(fw, fw.constant([1.0, 2.0]), lambda x: fw.concat([x * x, x * x * x], 0))
+
+
+def _second_order_weighted(fw, x, forward):
+    """With output gradients u watched by the outer tape: [u f'(x), u f''(x), f'(x)].
+
+    The last two are the outer gradient of sum(first) with respect to x and to u: they differentiate
+    the backward rule with respect to its upstream argument, which unit seeds never exercise.
+    """
+    u = fw.constant([3.0, 3.0])
+    with fw.GradientTape() as outer:
+        outer.watch([x, u])
+        with fw.GradientTape() as inner:
+            inner.watch(x)
+            y = forward(x)
+        first = inner.gradient(y, x, output_gradients=u)
+        total = fw.reduce_sum(first)
+    by_x, by_u = outer.gradient(total, [x, u])
+    return [first, by_x, by_u]
+
+
+def _weighted_oracle(forward, at):
+    return Oracle(
+        lambda fw, x, u: (forward(fw, x) * u, forward(fw, x)),
+        at=(at, [3.0, 3.0]),
+        pick=lambda d: [d.first[0][0], d.second[0][0], d.first[1][0]],
+    )
+
+
+@scenario(
+    "nesting.second_order_sqrt_weighted",
+    spec="N01, O01",
+    statement="sqrt's backward rule differentiated with respect to x and to its upstream gradient",
+    expect=returns([value([1.5, 0.75]), value([-0.75, -0.09375]), value([0.5, 0.25])]),
+    oracle=_weighted_oracle(lambda fw, x: fw.sqrt(x), [1.0, 4.0]),
+)
+def _(fw):
+    return _second_order_weighted(fw, fw.constant([1.0, 4.0]), fw.sqrt)
+
+
+@scenario(
+    "nesting.second_order_tanh_weighted",
+    spec="N01, O01",
+    statement="tanh's backward rule differentiated with respect to x and to its upstream gradient",
+    expect=returns([
+        value([2.3593431, 1.259923]), value([-2.1805491, -1.9191]), value([0.7864477, 0.41997433])
+    ]),
+    oracle=_weighted_oracle(lambda fw, x: fw.tanh(x), [0.5, 1.0]),
+)
+def _(fw):
+    return _second_order_weighted(fw, fw.constant([0.5, 1.0]), fw.tanh)
+
+
+@scenario(
+    "nesting.second_order_sigmoid_weighted",
+    spec="N01, O01",
+    statement="sigmoid's backward rule differentiated with respect to x and to its upstream "
+    "gradient",
+    expect=returns([
+        value([0.7050111, 0.5898358]), value([-0.1726704, -0.2725733]),
+        value([0.23500371, 0.19661193]),
+    ]),
+    oracle=_weighted_oracle(lambda fw, x: fw.sigmoid(x), [0.5, 1.0]),
+)
+def _(fw):
+    return _second_order_weighted(fw, fw.constant([0.5, 1.0]), fw.sigmoid)

@@ -382,14 +382,15 @@ def _(fw):
     spec="OP14",
     statement="v.ref() is a hashable key: equal for the same variable, different for another, and "
     "deref() gives the variable back",
-    expect=returns([True, False, True]),
+    expect=returns([True, False, True, False, True]),
     features=["variables"],
 )
 def _(fw):
     v = fw.Variable(1.0)
     w = fw.Variable(1.0)
     keys = {v.ref(): "v"}
-    return [v.ref() in keys, w.ref() in keys, v.ref().deref() is v]
+    return [v.ref() in keys, w.ref() in keys, v.ref() == v.ref(), v.ref() == w.ref(),
+            v.ref().deref() is v]
 
 
 @scenario(
