@@ -8,6 +8,7 @@ what can be checked in this environment quickly.
 from __future__ import annotations
 
 import ast
+import fnmatch
 import os
 import re
 import subprocess
@@ -120,6 +121,36 @@ def test_all_extra_is_every_framework():
     """[all] is the union of the framework extras."""
     (requirement,) = PYPROJECT["project"]["optional-dependencies"]["all"]
     assert requirement == "tape-conformance[tensorflow,torch,jax]"
+
+
+def _tracked_files() -> list[str]:
+    done = subprocess.run(
+        ["git", "ls-files", *PACKAGES], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    return done.stdout.split() if done.returncode == 0 else []
+
+
+def _shipped(path: str, patterns: dict[str, list[str]]) -> bool:
+    parts = Path(path).parts
+    for package, globs in patterns.items():
+        prefix = tuple(package.split("."))
+        inside = "/".join(parts[len(prefix) :])
+        if parts[: len(prefix)] == prefix and any(fnmatch.fnmatch(inside, g) for g in globs):
+            return True
+    return False
+
+
+def test_every_data_file_ships_in_the_wheel():
+    """Each non-Python file of the packages (divergence files, schemas, tables the code reads) is
+    matched by a package-data pattern, so a wheel install finds it."""
+    tracked = [f for f in _tracked_files() if not f.endswith(".py")]
+    if not tracked:
+        pytest.skip("not a git checkout: the tracked files are unknown")
+    patterns = PYPROJECT["tool"]["setuptools"]["package-data"]
+    unshipped = [path for path in tracked if not _shipped(path, patterns)]
+    assert not unshipped, (
+        f"data files={unshipped}, but should match [tool.setuptools.package-data] in pyproject.toml"
+    )
 
 
 # ---- discovery with a broken third-party adapter ------------------------------------------------
