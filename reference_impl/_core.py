@@ -43,6 +43,7 @@ from reference_impl._dtypes import bool_ as bool_dtype
 
 __all__ = [
     "IndexedSlices",
+    "KernelTypes",
     "OpRecord",
     "Primitive",
     "Tape",
@@ -525,9 +526,7 @@ class Primitive:
         "n_outputs",
         "broadcasts",
         "accepts_sparse",
-        "kernel_types",
-        "kernel_dtypes",
-        "signature",
+        "kernel",
     )
 
     def __init__(
@@ -549,30 +548,12 @@ class Primitive:
         self.variadic = variadic
         self.n_outputs = n_outputs
         self.broadcasts = broadcasts
-        self.kernel_types: tuple[str, ...] | None = None  # see ``kernels``
-        self.kernel_dtypes: frozenset[DType] = frozenset()
-        self.signature = "x:T -> y:T"
+        self.kernel: KernelTypes | None = None  # the dtypes it accepts, if TF restricts them
 
     def kernels(self, types: tuple[str, ...], signature: str = "x:T -> y:T") -> Primitive:
         """Declare the dtypes TensorFlow's op has kernels for (its C++ names, in its order)."""
-        self.kernel_types, self.signature = types, signature
-        self.kernel_dtypes = frozenset(d for d in _ALL_DTYPES if type_string(d) in types)
+        self.kernel = KernelTypes(self.tf_name, types, signature)
         return self
-
-    def check_kernel(self, dtype: DType) -> None:
-        """TensorFlow's error for an input dtype its op has no kernel for."""
-        if self.kernel_types is None or dtype in self.kernel_dtypes:
-            return
-        op = self.tf_name
-        listed = ", ".join(self.kernel_types)
-        enums = ", ".join(f"DT_{t.upper()}" for t in self.kernel_types)
-        raise errors.InvalidArgumentError(
-            None,
-            None,
-            f"Value for attr 'T' of {dtype.name} is not in the list of allowed values: {listed}\n"
-            f"\t; NodeDef: {{{{node {op}}}}}; Op<name={op}; signature={self.signature}; "
-            f"attr=T:type,allowed=[{enums}]> [Op:{op}] name: ",
-        )
 
     def backward(self, record: OpRecord, grads: list[Any], needs: Sequence[bool]) -> Sequence[Any]:
         """One gradient (or ``None``) per input of ``record``; ``needs[i]`` says whether this
@@ -598,6 +579,31 @@ class Primitive:
                 grad = unbroadcast(grad, inputs[i])
             result.append(grad)
         return result
+
+
+class KernelTypes:
+    """The dtypes a TensorFlow op has kernels for, and TensorFlow's error for any other."""
+
+    __slots__ = ("op", "types", "dtypes", "signature", "traits")
+
+    def __init__(
+        self, op: str, types: tuple[str, ...], signature: str = "x:T -> y:T", traits: str = ""
+    ) -> None:
+        self.op, self.types, self.signature, self.traits = op, types, signature, traits
+        self.dtypes = frozenset(d for d in _ALL_DTYPES if type_string(d) in types)
+
+    def check(self, dtype: DType) -> None:
+        if dtype in self.dtypes:
+            return
+        op, listed = self.op, ", ".join(self.types)
+        enums = ", ".join(f"DT_{t.upper()}" for t in self.types)
+        raise errors.InvalidArgumentError(
+            None,
+            None,
+            f"Value for attr 'T' of {type_string(dtype)} is not in the list of allowed values: "
+            f"{listed}\n\t; NodeDef: {{{{node {op}}}}}; Op<name={op}; signature={self.signature}; "
+            f"attr=T:type,allowed=[{enums}]{self.traits}> [Op:{op}] name: ",
+        )
 
 
 class OpRecord:

@@ -61,6 +61,22 @@ class DType:
     def __reduce__(self) -> str:
         return self.name
 
+    def __eq__(self, other: object) -> bool:
+        # as TensorFlow's: equal to anything that names the same dtype ("float32", np.float32)
+        if other is self:
+            return True
+        if other is None:
+            return False
+        try:
+            return as_dtype(other) is self
+        except TypeError:
+            return False
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = object.__hash__
+
 
 float16 = DType("float16", np.float16, "float")
 bfloat16 = DType("bfloat16", _BFLOAT16, "float") if _BFLOAT16 is not None else None

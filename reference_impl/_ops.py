@@ -24,6 +24,7 @@ from reference_impl import _dtypes as dt
 from reference_impl._backend import backend_of, device_of, namespace
 from reference_impl._core import (
     IndexedSlices,
+    KernelTypes,
     Primitive,
     Tensor,
     call,
@@ -35,6 +36,7 @@ from reference_impl._core import (
     to_array,
 )
 from reference_impl._dtypes import DType, as_dtype
+from reference_impl._logging import logger
 
 _DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0"
 
@@ -84,6 +86,10 @@ _PYTHON_SCALARS = (bool, int, float, builtins.complex)  # ``complex`` is the op 
 
 def _tensor(value: Any) -> Tensor:
     return value if type(value) is Tensor else convert(value)
+
+
+def _is_tensor_like(value: Any) -> bool:
+    return isinstance(value, Tensor) or hasattr(value, "_as_tensor")
 
 
 _scalar_constants: dict[tuple[type, Any, DType, Any], Tensor] = {}
@@ -173,6 +179,23 @@ def _binary_operands(x: Any, y: Any, op: str, hinted: bool = False) -> tuple[Ten
     return x, y
 
 
+def _kernel_error(kernel: str, message: str, op: str | None = None, name: str | None = "") -> Any:
+    """An InvalidArgumentError worded as a TensorFlow CPU kernel's (``kernel`` is the function
+    TF's message names, ``op`` the op; ``name=None`` leaves the name part off, as some do)."""
+    suffix = "" if name is None else f" name: {name}"
+    return errors.InvalidArgumentError(
+        None,
+        None,
+        f"{{{{function_node __wrapped__{kernel}_device_{_DEVICE}}}}} {message} "
+        f"[Op:{op or kernel}]{suffix}",
+    )
+
+
+def _dims(shape: Sequence[int]) -> str:
+    """A shape as TensorFlow's kernels print it: ``[2,3]``."""
+    return "[" + ",".join(str(n) for n in shape) + "]"
+
+
 def _incompatible(op: str, x: Tensor, y: Tensor) -> errors.InvalidArgumentError:
     return errors.InvalidArgumentError(
         None,
@@ -209,8 +232,9 @@ def _binary(primitive: Primitive, x: Any, y: Any, hinted: bool = False) -> Tenso
 
 def _unary(primitive: Primitive, x: Any) -> Tensor:
     x = _tensor(x)
-    if primitive.kernel_types is not None and x._dtype not in primitive.kernel_dtypes:
-        primitive.check_kernel(x._dtype)
+    kernel = primitive.kernel
+    if kernel is not None and x._dtype not in kernel.dtypes:
+        kernel.check(x._dtype)
     return call(primitive, (x,), dtype=x._dtype)
 
 
@@ -714,7 +738,19 @@ defvjp(
 def add(x: Any, y: Any, name: str | None = None) -> Tensor:
     """``x + y``; ``y`` is converted with ``x``'s dtype as a hint (``tf.add(1, x)`` with float
     ``x`` is TensorFlow's InvalidArgumentError, ``tf.add(x, 1)`` is not)."""
+    if getattr(x, "_dtype", None) is dt.string or isinstance(x, (str, bytes)):
+        return _string_add(x, y)
     return _binary(_add, x, y, hinted=True)
+
+
+def _string_add(x: Any, y: Any) -> Tensor:
+    """``+`` of strings concatenates them elementwise (TensorFlow's Add op for tf.string)."""
+    x = _tensor(x)
+    y = y if isinstance(y, Tensor) else _hinted(y, x)
+    if y._dtype is not dt.string:
+        raise _dtype_mismatch("Add", 1, dt.string, y._dtype)
+    joined = np.frompyfunc(operator.add, 2, 1)(x._value, y._value)
+    return Tensor(np.asarray(joined, dtype=object), dt.string)
 
 
 def subtract(x: Any, y: Any, name: str | None = None) -> Tensor:
@@ -829,7 +865,7 @@ def relu(features: Any, name: str | None = None) -> Tensor:
 def abs(x: Any, name: str | None = None) -> Tensor:  # noqa: A001 - TensorFlow's name
     x = _tensor(x)
     if not x._dtype.is_complex:  # complex inputs are TensorFlow's ComplexAbs
-        _abs.check_kernel(x._dtype)
+        _abs.kernel.check(x._dtype)
     return call(_abs, (x,), dtype=x._dtype.real_dtype)
 
 
@@ -917,6 +953,11 @@ def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
     dtype = as_dtype(dtype)
     if x._dtype is dtype:
         return x
+    if x._dtype.is_complex and dtype.is_floating:
+        logger.warning(
+            f"You are casting an input of type {x._dtype.name} to an incompatible dtype "
+            f"{dtype.name}.  This will discard the imaginary part and may not be what you intended."
+        )
     return call(_cast, (x,), {"dtype": dtype}, dtype=dtype)
 
 
@@ -984,6 +1025,59 @@ def logical_not(x: Any, name: str | None = None) -> Tensor:
     return Tensor(_ns(value).logical_not(value), dt.bool_)
 
 
+def _logical(kernel: Callable[[Any, Any], Any], op: str, x: Any, y: Any) -> Tensor:
+    x, y = _binary_operands(x, y, op)
+    if x._dtype is not dt.bool_:
+        raise _dtype_mismatch(op, 0, dt.bool_, x._dtype)
+    try:
+        return Tensor(kernel(x._value, y._value), dt.bool_)  # not differentiable
+    except ValueError:
+        raise _incompatible(op, x, y) from None
+
+
+def logical_and(x: Any, y: Any, name: str | None = None) -> Tensor:
+    return _logical(operator.and_, "LogicalAnd", x, y)
+
+
+def logical_or(x: Any, y: Any, name: str | None = None) -> Tensor:
+    return _logical(operator.or_, "LogicalOr", x, y)
+
+
+def logical_xor(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """TensorFlow composes it: (x | y) & ~(x & y)."""
+    return logical_and(logical_or(x, y), logical_not(logical_and(x, y)))
+
+
+_BITWISE_TYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+_bitwise = {
+    name: KernelTypes(op, _BITWISE_TYPES, "x:T, y:T -> z:T", "; is_commutative=true")
+    for name, op in (("and", "BitwiseAnd"), ("or", "BitwiseOr"), ("xor", "BitwiseXor"))
+}
+_invert = KernelTypes("Invert", _BITWISE_TYPES)
+
+
+def _bitwise_operator(name: str, logical: Callable[..., Tensor]) -> Callable[[Any, Any], Tensor]:
+    """``&``, ``|``, ``^``: logical for bool tensors, bitwise for integers (TensorFlow's rule)."""
+    kernel = {"and": operator.and_, "or": operator.or_, "xor": operator.xor}[name]
+
+    def apply(x: Any, y: Any) -> Tensor:
+        x, y = _binary_operands(x, y, _bitwise[name].op)
+        if x._dtype is dt.bool_:
+            return logical(x, y)
+        _bitwise[name].check(x._dtype)
+        return Tensor(kernel(x._value, y._value), x._dtype)
+
+    return apply
+
+
+def _invert_operator(x: Any) -> Tensor:
+    x = _tensor(x)
+    if x._dtype is dt.bool_:
+        return logical_not(x)
+    _invert.check(x._dtype)
+    return Tensor(operator.invert(x._value), x._dtype)
+
+
 def argmax(
     input: Any, axis: int | None = None, output_type: Any = dt.int64, name: str | None = None
 ) -> Tensor:  # noqa: A002,E501
@@ -1006,12 +1100,13 @@ def matmul(
     try:
         return call(_matmul, (a, b), kwargs, dtype=a._dtype)
     except ValueError:
-        raise errors.InvalidArgumentError(
-            None,
-            None,
-            f"Matrix size-incompatible: In[0]: {list(np.shape(a._value))}, In[1]: "
-            f"{list(np.shape(b._value))} [Op:MatMul] name: ",
-        ) from None
+        shapes = f"In[0]: {_dims(np.shape(a._value))}, In[1]: {_dims(np.shape(b._value))}"
+        if np.ndim(a._value) > 2 or np.ndim(b._value) > 2:  # oneDNN's batched kernel
+            flags = f"{int(transpose_a)} {int(transpose_b)}"
+            message = f"Matrix size-incompatible: {shapes} {flags}"
+            raise _kernel_error("__MklBatchMatMulV2", message, "BatchMatMulV2") from None
+        message = f"Matrix size-incompatible: {shapes}"
+        raise _kernel_error("__MklMatMul", message, "MatMul") from None
 
 
 def _axes(axis: Any) -> tuple[int, ...] | None:
@@ -1023,8 +1118,16 @@ def _axes(axis: Any) -> tuple[int, ...] | None:
 
 
 def _reduce(primitive: Primitive, x: Any, axis: Any, keepdims: bool) -> Tensor:
+    # TensorFlow's kernel errors end with " name: " only when its inputs were tensors already
+    # (values it converts go through its slow path, whose errors do not)
+    name = "" if _is_tensor_like(x) else None
     x = _tensor(x)
     axes = _axes(axis)
+    rank = np.ndim(x._value)
+    for a in axes or ():
+        if not -rank <= a < max(rank, 1):
+            message = f"Invalid reduction dimension ({a} for input with {rank} dimension(s)"
+            raise _kernel_error(primitive.tf_name, message, name=name)
     kwargs = {"axis": axes, "keepdims": bool(keepdims)}
     return call(primitive, (x,), kwargs, dtype=x._dtype)
 
@@ -1064,15 +1167,18 @@ def _shape_tuple(shape: Any) -> tuple[int, ...]:
 def reshape(tensor: Any, shape: Any, name: str | None = None) -> Tensor:
     x = _tensor(tensor)
     shape = _shape_tuple(shape) if not isinstance(shape, tuple) else shape
+    unknown = [i for i, n in enumerate(shape) if n == -1]
+    if len(unknown) > 1:
+        message = f"Only one input size may be -1, not both {unknown[0]} and {unknown[1]}"
+        raise _kernel_error("Reshape", message, name=None)
     try:
         return call(_reshape, (x,), {"shape": shape}, dtype=x._dtype)
     except ValueError:
-        raise errors.InvalidArgumentError(
-            None,
-            None,
-            f"Input to reshape is a tensor with {np.size(x._value)} values, but the requested shape "
-            f"has {int(np.prod(shape))} [Op:Reshape]",
-        ) from None
+        message = (
+            f"Input to reshape is a tensor with {np.size(x._value)} values, but the requested "
+            f"shape has {int(np.prod(shape))}"
+        )
+        raise _kernel_error("Reshape", message, name=None) from None
 
 
 def transpose(a: Any, perm: Any = None, conjugate: bool = False, name: str | None = None) -> Tensor:
@@ -1114,8 +1220,27 @@ def unstack(value: Any, axis: int = 0, name: str | None = None) -> list[Tensor]:
 
 
 def concat(values: Sequence[Any], axis: int, name: str | None = None) -> Tensor:
-    tensors = tuple(_matching("ConcatV2", values, "concat" if name is None else name))
+    name = "concat" if name is None else name
+    tensors = tuple(_matching("ConcatV2", values, name))
+    converted = not all(_is_tensor_like(v) for v in values)  # see _reduce
+    _check_concat_shapes(tensors, int(axis), None if converted else name)
     return call(_concat, tensors, {"axis": int(axis)}, dtype=tensors[0]._dtype)
+
+
+def _check_concat_shapes(tensors: Sequence[Tensor], axis: int, name: str | None) -> None:
+    """TensorFlow's ConcatOp errors: ranks must match, and every dimension but ``axis``."""
+    first = np.shape(tensors[0]._value)
+    kernel = f"ConcatV2_N_{len(tensors)}"
+    for index, tensor in enumerate(tensors[1:], 1):
+        shape = np.shape(tensor._value)
+        pair = f"shape[0] = {_dims(first)} vs. shape[{index}] = {_dims(shape)}"
+        if len(shape) != len(first):
+            message = f"ConcatOp : Ranks of all input tensors should match: {pair}"
+            raise _kernel_error(kernel, message, "ConcatV2", name)
+        for dim, (n, m) in enumerate(zip(first, shape, strict=True)):
+            if n != m and dim != axis % max(len(first), 1):
+                message = f"ConcatOp : Dimension {dim} in both shapes must be equal: {pair}"
+                raise _kernel_error(kernel, message, "ConcatV2", name)
 
 
 def gather(
@@ -1125,28 +1250,56 @@ def gather(
     index_array = indices._value if isinstance(indices, Tensor) else indices
     if not hasattr(index_array, "shape") or isinstance(index_array, (np.ndarray, np.generic)):
         index_array = backend_of(x._value).asarray(np.asarray(index_array), device_of(x._value))
-    return call(
-        _gather,
-        (x,),
-        {"indices": index_array, "axis": int(axis) % max(np.ndim(x._value), 1)},
-        dtype=x._dtype,
-    )
+    axis = int(axis) % max(np.ndim(x._value), 1)
+    _check_gather_indices(index_array, np.shape(x._value)[axis] if np.ndim(x._value) else 1)
+    return call(_gather, (x,), {"indices": index_array, "axis": axis}, dtype=x._dtype)
+
+
+def _check_gather_indices(indices: Any, size: int) -> None:
+    """TensorFlow's GatherV2 error for an index outside ``[0, size)`` (negative ones too)."""
+    host = np.asarray(backend_of(indices).to_numpy(indices))
+    bad = np.argwhere((host < 0) | (host >= size))
+    if bad.size:
+        position = tuple(int(i) for i in bad[0])
+        where = ",".join(str(i) for i in position)
+        message = f"indices[{where}] = {host[position]} is not in [0, {size})"
+        raise _kernel_error("GatherV2", message, name=None)
 
 
 def getitem(x: Tensor, key: Any) -> Tensor:
     if isinstance(key, Tensor):
         key = key._value
-    return call(_getitem, (x,), {"key": key}, dtype=x._dtype)
+    try:
+        return call(_getitem, (x,), {"key": key}, dtype=x._dtype)
+    except IndexError:
+        _raise_index_error(x, key)
+        raise
 
 
-_softmax_kernel = Primitive("softmax", None, tf_name="Softmax").kernels(
-    ("half", "bfloat16", "float", "double"), signature="logits:T -> softmax:T"
+def _raise_index_error(x: Tensor, key: Any) -> None:
+    """TensorFlow's StridedSlice error for an integer index out of bounds (with its own
+    arithmetic: -5 on a dimension of 2 is reported as -3), for plain int/slice keys."""
+    keys = key if isinstance(key, tuple) else (key,)
+    shape = np.shape(x._value)
+    if not all(isinstance(k, (int, np.integer, slice)) for k in keys) or len(keys) > len(shape):
+        return
+    for dim, k in enumerate(keys):
+        if isinstance(k, slice):
+            continue
+        index = int(k) + shape[dim] if k < 0 else int(k)
+        if not 0 <= index < shape[dim]:
+            message = f"slice index {index} of dimension {dim} out of bounds."
+            raise _kernel_error("StridedSlice", message, name="strided_slice/") from None
+
+
+_softmax_kernel = KernelTypes(
+    "Softmax", ("half", "bfloat16", "float", "double"), signature="logits:T -> softmax:T"
 )
 
 
 def softmax(logits: Any, axis: int = -1, name: str | None = None) -> Tensor:
     x = _tensor(logits)
-    _softmax_kernel.check_kernel(x._dtype)  # composed of other ops here; one op in TensorFlow
+    _softmax_kernel.check(x._dtype)  # composed of other ops here; one op in TensorFlow
     shifted = x - stop_gradient(reduce_max(x, axis=axis, keepdims=True))
     e = exp(shifted)
     return e / reduce_sum(e, axis=axis, keepdims=True)
@@ -1366,6 +1519,13 @@ OPERATORS: dict[str, Callable[..., Any]] = {
     "__rpow__": _reflected(pow),
     "__matmul__": matmul,
     "__rmatmul__": _reflected(matmul),
+    "__and__": _bitwise_operator("and", logical_and),
+    "__rand__": _reflected(_bitwise_operator("and", logical_and)),
+    "__or__": _bitwise_operator("or", logical_or),
+    "__ror__": _reflected(_bitwise_operator("or", logical_or)),
+    "__xor__": _bitwise_operator("xor", logical_xor),
+    "__rxor__": _reflected(_bitwise_operator("xor", logical_xor)),
+    "__invert__": _invert_operator,
     "__neg__": negative,
     "__abs__": abs,
     "__lt__": less,

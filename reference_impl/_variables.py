@@ -68,14 +68,17 @@ class Variable(ArrayValue):
         **_: Any,
     ) -> None:
         if initial_value is None:
-            raise ValueError("initial_value must be specified.")
+            raise ValueError(
+                "The `initial_value` arg to `tf.Variable` must be specified except when you are "
+                "not providing a `variable_def`. You provided neither."
+            )
         if callable(initial_value):
             initial_value = initial_value()
         value = convert(initial_value, as_dtype(dtype) if dtype is not None else None)
         self._value = value._value
         self._dtype: DType = value._dtype
         self._id = next(_handle_ids)
-        self.trainable = bool(trainable)
+        self.trainable = trainable  # kept as given, as TensorFlow does; tested for truth
         self._name = f"{name or 'Variable'}:0"  # eager TensorFlow does not uniquify names
         # Creating a variable inside a tape does not watch it: only reads and assignments do.
 
@@ -113,7 +116,7 @@ class Variable(ArrayValue):
             new = Tensor(backend_of(self._value).asarray(host, device_of(self._value)), self._dtype)
         if np.shape(new._value) != np.shape(self._value):
             raise ValueError(
-                f"Cannot assign value to variable ' {self._name[:-2]}': Shape mismatch.The variable shape "
+                f"Cannot assign value to variable ' {self._name}': Shape mismatch.The variable shape "
                 f"{TensorShape(np.shape(self._value))}, and the assigned value shape "
                 f"{TensorShape(np.shape(new._value))} are incompatible."
             )

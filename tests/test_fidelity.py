@@ -290,6 +290,65 @@ def stack_converts_the_whole_list_first(tf):
     )
 
 
+@program()
+def kernel_error_messages(tf):
+    cases = {
+        "matmul": lambda: tf.matmul(tf.ones((2, 3)), tf.ones((2, 3))),
+        "matmul of lists": lambda: tf.matmul([[1.0, 2.0]], [[1.0, 2.0]]),
+        "batch matmul": lambda: tf.matmul(tf.ones((4, 2, 3)), tf.ones((4, 2, 3))),
+        "reduce_sum axis": lambda: tf.reduce_sum(tf.ones((2, 2)), axis=-3),
+        "reduce_sum axis of a list": lambda: tf.reduce_sum([1.0, 2.0], axis=2),
+        "reduce_mean axis": lambda: tf.reduce_mean(tf.ones((2,)), axis=2),
+        "reduce_max axis": lambda: tf.reduce_max(tf.ones((2,)), axis=2),
+        "reshape size": lambda: tf.reshape([1.0, 2.0, 3.0], (2, 2)),
+        "reshape two -1": lambda: tf.reshape(tf.ones((4,)), (-1, -1)),
+        "index": lambda: tf.constant([1.0, 2.0])[5],
+        "negative index": lambda: tf.constant([1.0, 2.0])[-5],
+        "index of a matrix": lambda: tf.ones((2, 3))[1, 7],
+        "empty slice": lambda: tf.constant([1.0, 2.0])[5:9],
+        "gather": lambda: tf.gather([1.0, 2.0], [5]),
+        "gather negative": lambda: tf.gather([1.0, 2.0], [-1]),
+        "gather 2-d indices": lambda: tf.gather(tf.ones((3, 2)), [[0], [4]]),
+        "concat ranks": lambda: tf.concat([tf.ones((1,)), tf.ones((1, 1))], 0),
+        "concat ranks of lists": lambda: tf.concat([[1.0], [[2.0]]], 0),
+        "concat dimensions": lambda: tf.concat([tf.ones((1, 2)), tf.ones((1, 3))], 0),
+        "concat of three": lambda: tf.concat([tf.ones((1,)), tf.ones((1,)), tf.ones((1, 1))], 0),
+    }
+    return {name: _attempt(case) for name, case in cases.items()}
+
+
+@program()
+def string_and_logical_operators(tf):
+    b = tf.constant([True, False])
+    i = tf.constant([1, 2])
+    x = tf.constant([1.0, 2.0])
+    cases = {
+        "string + string": lambda: tf.constant("a") + "b",
+        "string + tensor": lambda: "b" + tf.constant("a"),
+        "strings + string": lambda: tf.constant(["a", "b"]) + "c",
+        "string + int": lambda: tf.constant("a") + 1,
+        "b & b": lambda: b & b,
+        "b | list": lambda: b | [True, True],
+        "b ^ b": lambda: b ^ b,
+        "~b": lambda: ~b,
+        "True & b": lambda: True & b,
+        "i & i": lambda: i & i,
+        "~i": lambda: ~i,
+        "x & x": lambda: x & x,
+        "~x": lambda: ~x,
+        "logical_and": lambda: tf.logical_and(b, [True, False]),
+        "logical_and of ints": lambda: tf.logical_and(i, i),
+        "logical_or": lambda: tf.logical_or(b, b),
+        "math.logical_xor": lambda: tf.math.logical_xor(b, [True, True]),
+    }
+    return {name: _attempt(case) for name, case in cases.items()}
+
+
+@program()
+def casting_complex_to_real_warns(tf):
+    return tf.cast(tf.constant([1 + 2j], tf.complex64), tf.float64), tf.cast(1.7, tf.int32)
+
+
 # ---- printing and formatting ----
 
 
@@ -418,6 +477,35 @@ def assign_returns_an_unread_view(tf):
         repr(view.assign([7.0, 8.0])),
         v.numpy(),
         v.assign([0.0, 0.0], read_value=False),
+    )
+
+
+@program()
+def variable_arguments_and_messages(tf):
+    v = tf.Variable([1.0, 2.0])
+    return (
+        _attempt(lambda: tf.Variable(None)),
+        tf.Variable(1.0, trainable="no").trainable,
+        _attempt(lambda: v.assign([1.0, 2.0, 3.0])),
+        _attempt(lambda: tf.Variable(1).assign(1.5)),
+        _attempt(lambda: v.assign(tf.constant([1.0, 2.0], tf.float64))),
+        tf.Variable(1, dtype="float32").numpy(),
+        tf.Variable(1, dtype=np.float64).numpy(),
+    )
+
+
+@program()
+def dtype_equality(tf):
+    v = tf.Variable(1.0)
+    return (
+        v.dtype == "float32",
+        v.dtype == np.float32,
+        v.dtype == tf.float32,
+        tf.float32 == "garbage",
+        tf.float32 == None,  # noqa: E711 - the comparison is what is tested
+        tf.float32 != "float64",
+        {tf.float32: 1}[tf.float32],
+        tf.as_dtype("float32") == tf.float32,
     )
 
 
