@@ -85,9 +85,12 @@ def _require_dtype(x: Tensor, allowed: tuple[DType, ...], op: str) -> None:
         )
 
 
-_TF_TYPE_NAMES = {"float16": "half", "float32": "float", "float64": "double"}
-_REAL = (dt.float16, dt.float32, dt.float64)
-_INEXACT = (*_REAL, dt.complex64, dt.complex128)
+_TF_TYPE_NAMES = {"float16": "half", "float32": "float", "float64": "double"}  # others: own name
+# The dtypes TensorFlow registers kernels for, in the order its error message lists them
+# (bfloat16 is None where ml_dtypes is missing).
+_REAL = tuple(d for d in (dt.float16, dt.bfloat16, dt.float32, dt.float64) if d is not None)
+_INEXACT = (dt.float64, dt.float32, dt.float16, dt.complex64, dt.complex128)
+_CONV = (*_REAL, dt.int32)
 
 
 def _matrix_transpose(x: Tensor) -> Tensor:
@@ -132,7 +135,12 @@ def _floormod_kernel(x: Any, y: Any) -> Any:
     if dt.dtype_of_array(x).is_integer and bool(xp.any(y == 0)):
         raise ZeroDivisionError
     with np.errstate(all="ignore"):
-        return xp.remainder(x, y)
+        if not hasattr(xp, "fmod"):
+            return xp.remainder(x, y)
+        # TensorFlow's FloorMod: the truncated remainder, moved by y when the signs differ (so
+        # -6.0 % 3.0 is -0.0, as TF prints it)
+        truncated = xp.fmod(x, y)
+        return xp.where((truncated != 0) & ((y < 0) != (truncated < 0)), truncated + y, truncated)
 
 
 _floormod = Primitive("floormod", _floormod_kernel, tf_name="FloorMod", broadcasts=True)
@@ -221,7 +229,9 @@ def _others_product_vjp_kernel(g: Any, x: Any, axis: tuple[int, ...] | None) -> 
 
 _prod = Primitive(
     "reduce_prod",
-    lambda x, axis=None, keepdims=False: _ns(x).prod(x, axis=axis, keepdims=keepdims),
+    lambda x, axis=None, keepdims=False: _ns(x).prod(
+        x, axis=axis, keepdims=keepdims, dtype=x.dtype
+    ),
     tf_name="Prod",
 )
 _others_product = Primitive("others_product", _others_product_kernel, tf_name="Cumprod")
@@ -332,6 +342,14 @@ _UNIFORM_DTYPES = tuple(  # bfloat16 is None where ml_dtypes is missing
 )
 
 
+def _converted(name: str, value: Any, dtype: DType) -> Tensor:
+    """``convert_to_tensor(value, dtype, name=name)``: TF's message starts with the name."""
+    try:
+        return convert(value, dtype)
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
+
+
 def _draws(rng_values: np.ndarray, dtype: DType) -> Tensor:
     return Tensor(place(np.asarray(rng_values).astype(dtype._np)), dtype)
 
@@ -360,7 +378,7 @@ def uniform(
             raise ValueError(f"Must specify maxval for integer dtype {dtype!r}")
         maxval = 1
     size = _ops._shape_tuple(shape)
-    low, high = convert(minval, dtype), convert(maxval, dtype)
+    low, high = _converted("min", minval, dtype), _converted("max", maxval, dtype)
     rng = _random_state.generator(seed)
     if dtype.is_integer:
         lo, hi = int(low.numpy()), int(high.numpy())
@@ -384,7 +402,10 @@ def normal(
     """``tf.random.normal``: ``z * stddev + mean`` with standard normal ``z``, as TensorFlow
     composes it (so gradients reach tensor ``mean`` and ``stddev``, the reparameterization)."""
     dtype = as_dtype(dtype)
-    mean_tensor, stddev_tensor = convert(mean, dtype), convert(stddev, dtype)
+    mean_tensor, stddev_tensor = (
+        _converted("mean", mean, dtype),
+        _converted("stddev", stddev, dtype),
+    )
     z = _draws(_random_state.generator(seed).standard_normal(_ops._shape_tuple(shape)), dtype)
     return z * stddev_tensor + mean_tensor
 
@@ -495,6 +516,15 @@ def softmax_cross_entropy_with_logits(
     logits = _ops._tensor(logits)
     _require_dtype(logits, _REAL, "SoftmaxCrossEntropyWithLogits")
     labels = _ops._like(labels, logits)
+    try:
+        np.broadcast_shapes(np.shape(logits._value), np.shape(labels._value))
+    except ValueError:
+        sizes = [",".join(str(n) for n in np.shape(t._value)) for t in (logits, labels)]
+        raise _op_error(
+            "SoftmaxCrossEntropyWithLogits",
+            f"logits and labels must be broadcastable: logits_size=[{sizes[0]}] "
+            f"labels_size=[{sizes[1]}]",
+        ) from None
     shifted = logits - _ops.stop_gradient(_ops.reduce_max(logits, axis=axis, keepdims=True))
     log_softmax = shifted - _ops.log(_ops.reduce_sum(_ops.exp(shifted), axis=axis, keepdims=True))
     return _ops.negative(_ops.reduce_sum(labels * log_softmax, axis=axis))
@@ -516,8 +546,15 @@ def linalg_matmul(
     name: str | None = None,
 ) -> Tensor:
     """``tf.linalg.matmul``: ``tf.matmul`` with TensorFlow's ``adjoint_a``/``adjoint_b`` too."""
-    if (transpose_a and adjoint_a) or (transpose_b and adjoint_b):
-        raise ValueError("Only one of transpose and adjoint may be True for each argument.")
+    for side, transposed, adjointed in (
+        ("a", transpose_a, adjoint_a),
+        ("b", transpose_b, adjoint_b),
+    ):
+        if transposed and adjointed:
+            raise ValueError(
+                f"Only one of `transpose_{side}` and `adjoint_{side}` can be True. Received "
+                f"`transpose_{side}`={transposed}, `adjoint_{side}`={adjointed}."
+            )
     if adjoint_a:
         a, transpose_a = _ops.conj(_ops._tensor(a)), True
     if adjoint_b:
@@ -661,8 +698,9 @@ def diag_part(input: Any, name: str | None = None, k: int = 0) -> Tensor:  # noq
     """``tf.linalg.diag_part``: the main diagonal of each matrix in the last two dimensions."""
     x = _ops._tensor(input)
     if np.ndim(x._value) < 2:
-        raise ValueError(
-            f"input must be at least 2-dim, received shape: {list(np.shape(x._value))}"
+        raise _op_error(
+            "MatrixDiagPartV3",
+            f"input must be at least 2-dim, received shape: {list(np.shape(x._value))}",
         )
     if k != 0:
         raise NotImplementedError("reference_impl's tf.linalg.diag_part supports only k=0")
@@ -693,7 +731,7 @@ def _norm_axes(axis: Any) -> tuple[tuple[int, ...] | None, bool]:
         first, second = (int(a) for a in axis)
         if first == second:
             raise ValueError(
-                f"'axis' must be None, an integer, or a tuple of 2 unique integers, got {axis}"
+                f"'axis' must be None, an integer, or a tuple of 2 unique integers, got {tuple(axis)}"
             )
         return (first, second), True
     if axis is not None and not isinstance(axis, (int, np.integer)):
@@ -836,11 +874,15 @@ def _pair(value: Any, name: str) -> tuple[int, int]:
         return values[0], values[0]
     if len(values) == 2:
         return values[0], values[1]
-    if len(values) == 4 and values[0] == values[3] == 1:
+    if len(values) != 4:
+        raise ValueError(
+            f"{name} should be of length 1, 2 or 4. Received: {name}={value} of length {len(values)}"
+        )
+    if values[0] == values[3] == 1:
         return values[1], values[2]
     raise ValueError(
-        f"{name} must be an int, 2 ints, or 4 ints with 1 for the batch and channel dimensions "
-        f"(NHWC), got {value!r}"
+        f"reference_impl's conv2d supports {name} of 1 in the batch and channel dimensions "
+        f"(NHWC) only, got {value!r}"
     )
 
 
@@ -855,10 +897,10 @@ def _conv_geometry(
     image: tuple[int, int], window: tuple[int, int], strides: tuple[int, int], padding: Any
 ) -> tuple[tuple[int, int], tuple[tuple[int, int], tuple[int, int]]]:
     """Output size and (top, bottom), (left, right) padding for ``padding`` as TF reads it."""
-    if isinstance(padding, str) and padding.upper() == "SAME":
+    if padding == "SAME":  # case-sensitive, as TensorFlow's attribute check
         (oh, top), (ow, left) = (_same_padding(image[d], window[d], strides[d]) for d in (0, 1))
         return (oh, ow), (top, left)
-    if isinstance(padding, str) and padding.upper() == "VALID":
+    if padding == "VALID":
         pads = ((0, 0), (0, 0))
     elif not isinstance(padding, str) and np.shape(padding) == (4, 2):
         explicit = [[int(v) for v in row] for row in padding]
@@ -867,6 +909,13 @@ def _conv_geometry(
                 "Explicit padding of the batch and channel dimensions must be 0 (NHWC)"
             )
         pads = (tuple(explicit[1]), tuple(explicit[2]))
+    elif isinstance(padding, str):  # TensorFlow's attribute check
+        raise errors.InvalidArgumentError(
+            None,
+            None,
+            f"Value for attr 'padding' of \"{padding}\" is not in the list of allowed values: "
+            '"SAME", "VALID", "EXPLICIT" [Op:Conv2D] name: ',
+        )
     else:
         raise ValueError(
             f"padding must be 'SAME', 'VALID', or explicit [[0, 0], [top, bottom], [left, right], "
@@ -901,7 +950,7 @@ def conv2d(
             f"reference_impl's conv2d supports data_format='NHWC' only, got {data_format!r}"
         )
     x, f = _ops._binary_operands(input, filters, "Conv2D")
-    _require_dtype(x, _REAL, "Conv2D")
+    _require_dtype(x, _CONV, "Conv2D")
     if np.ndim(x._value) != 4 or np.ndim(f._value) != 4:
         raise ValueError(
             f"conv2d needs a 4-D input (N, H, W, C) and a 4-D filter (KH, KW, C, O), got shapes "

@@ -264,6 +264,21 @@ def test_every_new_primitive_is_checked() -> None:
     assert sorted(primitives - set(COVERED_BY)) == []
 
 
+def test_integer_and_sign_results_match_tensorflow(real_tf: Any) -> None:
+    """Integer conv2d and reduce_prod keep int32; floor modulo keeps TF's signed zero."""
+    for fw_case in (
+        lambda tf: tf.nn.conv2d(
+            tf.ones([1, 4, 4, 1], tf.int32), tf.ones([2, 2, 1, 1], tf.int32), 1, "VALID"
+        ),
+        lambda tf: tf.reduce_prod([[1, 2], [3, 4]], axis=1, keepdims=True),
+        lambda tf: tf.constant([-6.0, 6.0, -7.5]) % 3.0,
+    ):
+        ours, theirs = fw_case(rtf), fw_case(real_tf)
+        assert (ours.dtype.name, ours.numpy().dtype) == (theirs.dtype.name, theirs.numpy().dtype)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+        np.testing.assert_array_equal(np.signbit(ours.numpy()), np.signbit(theirs.numpy()))
+
+
 def test_linspace_dtypes_match_tensorflow(real_tf: Any) -> None:
     """Integer end points give float64, Python floats float32, num=0 an empty tensor (as TF)."""
     for args in ((0, 10, 5), (0.0, 1.0, 5), (0.0, 1.0, 0), (2.0, 3.0, 2)):
@@ -436,6 +451,23 @@ ERROR_CASES = {
     "uniform_empty_int_range": lambda tf: tf.random.uniform(
         [2], minval=2, maxval=2, dtype=tf.int32
     ),
+    "conv2d_lowercase_padding": lambda tf: tf.nn.conv2d(
+        tf.ones([1, 3, 3, 1]), tf.ones([1, 1, 1, 1]), 1, "same"
+    ),
+    "conv2d_three_strides": lambda tf: tf.nn.conv2d(
+        tf.ones([1, 3, 3, 1]), tf.ones([1, 1, 1, 1]), [1, 1, 1], "VALID"
+    ),
+    "cross_entropy_shapes": lambda tf: tf.nn.softmax_cross_entropy_with_logits(
+        [[0.0, 1.0, 0.0]], [[1.0, 2.0]]
+    ),
+    "diag_part_vector": lambda tf: tf.linalg.diag_part(tf.ones([3])),
+    "matmul_transpose_and_adjoint": lambda tf: tf.linalg.matmul(
+        tf.ones([2, 3]), tf.ones([2, 3]), adjoint_a=True, transpose_a=True
+    ),
+    "norm_repeated_axis": lambda tf: tf.linalg.norm(tf.ones([2, 2]), axis=[0, 0]),
+    "uniform_bound_of_other_dtype": lambda tf: tf.random.uniform(
+        [2], minval=tf.constant(0.0, tf.float64)
+    ),
     "norm_axis_list_of_one": lambda tf: tf.linalg.norm(tf.constant([3.0, 4.0]), axis=[0]),
     "solve_singular": lambda tf: tf.linalg.solve(
         tf.constant([[1.0, 2.0], [2.0, 4.0]]), tf.ones([2, 1])
@@ -480,7 +512,9 @@ def test_unsupported_arguments_fail_clearly() -> None:
             rtf.ones([1, 3, 3, 1]), rtf.ones([1, 1, 1, 1]), 1, "VALID", data_format="NCHW"
         )
     with pytest.raises(ValueError, match="padding must be 'SAME', 'VALID'"):
-        rtf.nn.conv2d(rtf.ones([1, 3, 3, 1]), rtf.ones([1, 1, 1, 1]), 1, "FULL")
+        rtf.nn.conv2d(rtf.ones([1, 3, 3, 1]), rtf.ones([1, 1, 1, 1]), 1, [[1, 1], [0, 0]])
+    with pytest.raises(ValueError, match="strides of 1 in the batch and channel dimensions"):
+        rtf.nn.conv2d(rtf.ones([1, 3, 3, 1]), rtf.ones([1, 1, 1, 1]), [2, 1, 1, 1], "VALID")
     with pytest.raises(
         rtf.errors.InvalidArgumentError, match="Computed output size would be negative"
     ):
