@@ -86,8 +86,8 @@ def observation_from_record(record: dict[str, Any]) -> Observation:
 
 
 def expected_tree(tree: Any) -> Any:
-    if isinstance(tree, TensorLeaf):
-        return Value(tree.array.tolist(), tree.dtype)
+    if isinstance(tree, TensorLeaf):  # the array itself: an empty (0, 3) keeps its shape
+        return Value(tree.array, tree.dtype)
     if isinstance(tree, dict):
         return {key: expected_tree(item) for key, item in tree.items()}
     if isinstance(tree, (list, tuple)):

@@ -257,6 +257,7 @@ class Fuzzer:
         budget = self.max_examples - self.result.programs
         shrinking = False
         shrink_calls = 0
+        latest: _NewDifference | None = None  # the last (so smallest) program that failed
 
         @hypothesis_seed(round_seed)
         @settings(
@@ -272,7 +273,7 @@ class Fuzzer:
         )
         @given(programs())
         def one_program(program: Program) -> None:
-            nonlocal shrinking, shrink_calls
+            nonlocal shrinking, shrink_calls, latest
             if self._out_of_time() and not shrinking:
                 raise _OutOfTime
             if shrinking:
@@ -288,13 +289,17 @@ class Fuzzer:
                     self.result.findings.append(finding)
                     continue
                 shrinking = True
-                raise _NewDifference(finding, program)
+                latest = _NewDifference(finding, program)
+                raise latest
 
         try:
             one_program()
         except _NewDifference as found:
             return self._minimize(found.finding, found.program)
-        except FlakyFailure as flaky:  # a difference that did not happen again on a replay
+        except FlakyFailure as flaky:
+            if shrink_calls > SHRINK_BUDGET and latest is not None:
+                # the budget ran out: Hypothesis' final replay was cut short, not the difference
+                return self._minimize(latest.finding, latest.program)
             first = next(e for e in flaky.exceptions if isinstance(e, _NewDifference))
             first.finding.detail = f"(did not reproduce on a second run) {first.finding.detail}"
             return first.finding
