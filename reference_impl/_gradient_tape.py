@@ -117,6 +117,34 @@ def _beside(host: np.ndarray, tensor: Any) -> Any:
     return backend_of(value).asarray(host, device_of(value))
 
 
+def _slices_recorded(tape: Tape, target: Any) -> bool:
+    """Whether the tape records the slices a Jacobian differentiates.
+
+    TensorFlow reshapes the target and gathers each row under the tape, then takes the gradient
+    of that row: the rows are connected only when those ops are recorded, that is when the target
+    is tracked (watched or produced on the tape) with a trainable dtype, or is a trainable
+    variable the tape watches as it reads it. So an unwatched target is not its own Jacobian's
+    identity, as ``gradient(x, x)`` is.
+    """
+    if not target._dtype.is_trainable:
+        return False
+    if target._id in tape.tensor_ids:
+        return True
+    return isinstance(target, Variable) and target.trainable and tape.watch_accessed_variables
+
+
+def _check_loop_dtype(target: Any, row: Any) -> None:
+    """``experimental_use_pfor=False`` stacks the rows in a TensorArray of the target's dtype:
+    a gradient of another dtype (a source of another dtype) cannot be written there."""
+    if row is not None and row.dtype is not target.dtype:
+        raise errors.InvalidArgumentError(
+            None,
+            None,
+            f"TensorArray dtype is {target.dtype.name} but Op is trying to write dtype "
+            f"{row.dtype.name} ",
+        )
+
+
 def _value_like(item: Any) -> Tensor:
     """A tensor with ``item``'s shape and dtype, without reading (and so recording) a variable."""
     return Tensor(item._value, item._dtype)
@@ -339,6 +367,8 @@ class GradientTape:
                 )
             else:
                 results.append(_ops.reshape(_ops.stack(row), full_shape))
+            if not experimental_use_pfor:
+                _check_loop_dtype(target, results[-1])
         self._consume()
         return _nest.pack_sequence_as(sources, results)
 
@@ -377,6 +407,8 @@ class GradientTape:
         (row,) = self._rows(tape, _check_tensor(target), [_check_tensor(source)], batch=True)
         full_shape = tuple(target.shape) + tuple(source.shape)[1:]
         self._consume()
+        if row is not None and not experimental_use_pfor:
+            _check_loop_dtype(target, row[0])
         if row is None:
             return _ops.zeros(full_shape, target._dtype)
         stacked = _ops.stack(row, axis=1)  # [batch, target row, source...]
@@ -391,6 +423,8 @@ class GradientTape:
         """
         shape = tuple(target.shape)
         if tape.released:  # a non-persistent recording after its first use has no records
+            return [None for _ in sources]
+        if not _slices_recorded(tape, target):
             return [None for _ in sources]
         count = int(np.prod(shape[1:] if batch else shape, dtype=np.int64))
         rows: list[list[Any]] = [[] for _ in sources]
