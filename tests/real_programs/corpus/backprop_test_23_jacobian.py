@@ -31,13 +31,8 @@ with tf.GradientTape(persistent=True) as g:
     x = tf.constant([[1.0, 2], [3, 4]])
     g.watch(x)
     y = tf.matmul(x, x)
-print(g.jacobian(y, x, parallel_iterations=2).shape)
-print(
-    (
-        g.jacobian(y, x, parallel_iterations=2).numpy()
-        == g.jacobian(y, x, parallel_iterations=3).numpy()
-    ).all()
-)
+two, three = (g.jacobian(y, x, parallel_iterations=n) for n in (2, 3))
+print(two.shape, (two.numpy() == three.numpy()).all())
 
 with tf.GradientTape(persistent=True) as g:
     inp = tf.constant([[0.5, 0.25], [0.75, 1.0], [1.5, 2.0]])
