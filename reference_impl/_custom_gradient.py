@@ -95,7 +95,9 @@ def custom_gradient(f: Callable[..., Any] | None = None) -> Callable[..., Any]:
             result, grad_fn = f(*inputs, **kwargs)
         finally:
             state.variable_watchers.remove(watcher)
-        variables = [watcher[key] for key in sorted(watcher)]
+        # a variable passed as an argument is an input, not one of grad_fn's ``variables``
+        arguments = {id(a) for a in args}
+        variables = [watcher[key] for key in sorted(watcher) if id(watcher[key]) not in arguments]
         if variables and not _accepts_variables(grad_fn):
             raise TypeError(
                 "@tf.custom_gradient grad_fn must accept keyword argument 'variables', since function "

@@ -222,6 +222,9 @@ def _binary(primitive: Primitive, x: Any, y: Any, hinted: bool = False) -> Tenso
         )
     ):
         x, y = _binary_operands(x, y, primitive.tf_name, hinted)
+    kernel = primitive.kernel
+    if kernel is not None and x._dtype not in kernel.dtypes:
+        kernel.check(x._dtype)
     try:
         return call(primitive, (x, y), dtype=x._dtype)
     except ValueError as error:
@@ -252,6 +255,35 @@ _maximum = Primitive(
 _minimum = Primitive(
     "minimum", lambda x, y: _ns(x).minimum(x, y), tf_name="Minimum", broadcasts=True
 )
+
+
+_BINARY = "x:T, y:T -> z:T"
+_COMMUTATIVE = "; is_commutative=true"
+_add.kernels(
+    ("bfloat16", "half", "float", "double", "uint8", "uint16", "uint32", "uint64", "int8")
+    + ("int16", "int32", "int64", "complex64", "complex128"),
+    _BINARY,
+)
+_add.kernel.traits = "; is_commutative=true; is_aggregate=true"
+_sub.kernels(
+    ("bfloat16", "half", "float", "double", "uint8", "int8", "uint16", "int16", "int32")
+    + ("int64", "complex64", "complex128", "uint32", "uint64"),
+    _BINARY,
+)
+_mul.kernels(
+    ("bfloat16", "half", "float", "double", "uint8", "int8", "uint16", "int16", "int32")
+    + ("uint32", "uint64", "int64", "complex64", "complex128"),
+    _BINARY,
+)
+_mul.kernel.traits = _COMMUTATIVE
+_pow.kernels(
+    ("bfloat16", "float", "half", "double", "int8", "int16", "int32", "int64", "complex64")
+    + ("complex128",),
+    _BINARY,
+)
+_ORDERED = ("bfloat16", "half", "float", "double", "int8", "uint8", "int16", "uint16", "int32")
+for _primitive in (_maximum, _minimum):
+    _primitive.kernels((*_ORDERED, "uint32", "int64", "uint64"), _BINARY)
 
 
 def _pow_grad_exponent(g: Tensor, ans: Tensor, x: Tensor, y: Tensor) -> Tensor:
@@ -446,7 +478,13 @@ def _matmul_kernel(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool 
     )
 
 
-_matmul = Primitive("matmul", _matmul_kernel, tf_name="MatMul")
+_matmul = Primitive("matmul", _matmul_kernel, tf_name="MatMul").kernels(
+    ("bfloat16", "half", "float", "double", "int32", "int64", "uint8", "uint16", "uint32")
+    + ("uint64", "complex64", "complex128"),
+    "a:T, b:T -> product:T; attr=transpose_a:bool,default=false; "
+    "attr=transpose_b:bool,default=false",
+)
+_matmul.kernel.traits = "; attr=grad_a:bool,default=false; attr=grad_b:bool,default=false"
 
 
 def _matmul_grad_a(
@@ -771,6 +809,11 @@ def divide(x: Any, y: Any, name: str | None = None) -> Tensor:
     return truediv(x, y)
 
 
+#: TensorFlow's ``_TRUEDIV_TABLE`` keys, in its order (its error message lists them).
+_TRUEDIV_NAMES = (
+    "uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64", "bfloat16",
+    "float16", "float32", "float64", "complex64", "complex128",
+)  # fmt: skip
 #: The dtype ``truediv`` computes integers in (TensorFlow's ``_TRUEDIV_TABLE``); None: as is.
 _TRUEDIV_DTYPES = {
     "uint8": dt.float32,
@@ -797,7 +840,7 @@ def truediv(x: Any, y: Any, name: str | None = None) -> Tensor:
     if x._dtype is not y._dtype:
         raise TypeError(f"`x` and `y` must have the same dtype, got {x._dtype!r} != {y._dtype!r}.")
     if x._dtype.name not in _TRUEDIV_DTYPES:
-        valid = ", ".join(f"tf.{name}" for name in _TRUEDIV_DTYPES)
+        valid = ", ".join(f"tf.{name}" for name in _TRUEDIV_NAMES)
         raise TypeError(f"Invalid dtype {x._dtype!r} in __truediv__. Expected one of {{{valid}}}.")
     target = _TRUEDIV_DTYPES[x._dtype.name]
     if target is not None:
@@ -983,10 +1026,21 @@ def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None)
         raise _incompatible("SelectV2", x, y) from error
 
 
+#: Ordering comparisons have no kernels for bool, complex or string.
+_ORDER_TYPES = ("float", "double", "int32", "uint8", "int16", "int8", "int64", "bfloat16")
+_ORDER_KERNELS = {
+    op: KernelTypes(op, (*_ORDER_TYPES, "uint16", "half", "uint32", "uint64"), "x:T, y:T -> z:bool")
+    for op in ("Greater", "GreaterEqual", "Less", "LessEqual")
+}
+
+
 def _compare(
     kernel: Callable[[Any, Any], Any], op: str, x: Any, y: Any, shapes_must_agree: bool = True
 ) -> Tensor:
     x, y = _binary_operands(x, y, op)
+    order = _ORDER_KERNELS.get(op)
+    if order is not None:
+        order.check(x._dtype)
     try:
         return Tensor(kernel(x._value, y._value), dt.bool_)  # comparisons are not differentiable
     except ValueError:
@@ -1092,6 +1146,7 @@ def matmul(
     a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False, name: str | None = None
 ) -> Tensor:
     a, b = _binary_operands(a, b, "MatMul", hinted=True)
+    _matmul.kernel.check(a._dtype)
     kwargs = (
         {"transpose_a": transpose_a, "transpose_b": transpose_b}
         if transpose_a or transpose_b

@@ -279,6 +279,24 @@ def ops_without_a_kernel_for_the_dtype(tf):
 
 
 @program()
+def binary_ops_without_a_kernel_for_the_dtype(tf):
+    values = {
+        "bool": tf.constant(True),
+        "complex64": tf.constant(1j, tf.complex64),
+        "string": tf.constant("a"),
+        "uint8": tf.constant(2, tf.uint8),
+    }
+    ops = ("add", "subtract", "multiply", "divide", "pow", "maximum", "minimum", "greater")
+    ops += ("less_equal", "equal")
+    results = {}
+    for op in ops:
+        for dtype, value in values.items():
+            results[f"{op}({dtype})"] = _attempt(lambda op=op, v=value: getattr(tf.math, op)(v, v))
+    results["matmul(bool)"] = _attempt(lambda: tf.matmul([[True]], [[True]]))
+    return results
+
+
+@program()
 def stack_converts_the_whole_list_first(tf):
     x = tf.constant([1.0, 2.0])
     return (
@@ -793,6 +811,24 @@ def custom_gradient_outputs_reach_the_forward_ops(tf):
         both.watch([a, z])
         w = f(a)
     return t.gradient(y, z), both.gradient(w, [a, z])
+
+
+@program()
+def custom_gradient_variable_passed_as_argument(tf):
+    # a variable given as an argument is an input, not one of grad_fn's variables: TF calls
+    # grad_fn without them, and this grad_fn then fails iterating None
+    v = tf.Variable(1.5)
+    with tf.GradientTape() as tape:
+
+        @tf.custom_gradient
+        def f(a):
+            def grad(upstream, variables=None):
+                return upstream * 3.0, [tf.reduce_sum(upstream * a) for _ in variables]
+
+            return a * v, grad
+
+        y = f(v)
+    return _attempt(lambda: tape.gradient(y, v))
 
 
 @program()
