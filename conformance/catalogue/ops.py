@@ -1118,3 +1118,16 @@ def _(fw):
         tape.watch(x)
         y = fw.divide(6.0, x)
     return tape.gradient(y, x)
+
+
+@scenario(
+    "ops.reductions_drop_the_axis",
+    spec="J (implied)",
+    statement="reduce_max, reduce_mean and reduce_sum over axis 1 drop that axis by default "
+    "(keepdims=False): shape [3], not [3, 1]",
+    expect=returns([value([2.0, 4.0, 6.0]), value([1.5, 3.5, 5.5]), value([3.0, 7.0, 11.0])]),
+    oracle_exempt="forward values of reductions, not derivatives",
+)
+def _(fw):
+    x = fw.constant([[1.0, 2.0], [4.0, 3.0], [5.0, 6.0]])
+    return [fw.reduce_max(x, axis=1), fw.reduce_mean(x, axis=1), fw.reduce_sum(x, axis=1)]
