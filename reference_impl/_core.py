@@ -808,8 +808,9 @@ def backprop(
         if seed is not None and (target._id in tape.producer or target._id in source_ids):
             _accumulate(grads, target._id, seed)
     ops = _reachable(tape, targets)
-    # An input needs a gradient if the tape watched or produced it, or it is a source (TF's
-    # "unneeded_gradients" are the others), and its dtype is trainable.
+    # An input needs a gradient if the tape watched or produced it and its dtype is trainable
+    # (TF's "unneeded_gradients" are the others): a source the tape never tracked gets None even
+    # when a recorded op read it; only a source that is itself a target gets its seed (above).
     on_tape = tape.tensor_ids
     for entry in ops:
         outputs = entry.outputs
@@ -829,9 +830,7 @@ def backprop(
         if not getattr(entry.primitive, "accepts_sparse", False):
             upstream = [_as_upstream(g, o) for g, o in zip(upstream, outputs, strict=True)]
         inputs = entry.inputs
-        needs = [
-            (t._id in on_tape or t._id in source_ids) and t._dtype.is_trainable for t in inputs
-        ]
+        needs = [t._id in on_tape and t._dtype.is_trainable for t in inputs]
         input_grads = entry.primitive.backward(entry, upstream, needs)
         if len(input_grads) < len(inputs):
             raise errors.InternalError(
