@@ -192,7 +192,9 @@ def without(program: Program, doomed: Statement) -> Program:
         return tuple(kept)
 
     name = getattr(doomed, "name", None)
-    returns = tuple(r for r in program.returns if r != name) or program.returns
+    if program.returns == (name,):
+        return program  # the only result stays: its statement is what the program is about
+    returns = tuple(r for r in program.returns if r != name)
     return Program(keep(program.statements), returns, program.features, program.uses_numpy)
 
 
