@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.outcome import Verdict
-from conformance.registry import all_scenarios
+from conformance.registry import Scenario, all_scenarios
 from conformance.report.environment import collect_environment
 from conformance.report.html_report import render_html
 from conformance.report.markdown_report import render_markdown
@@ -167,6 +167,7 @@ def generate_report(
     startup_timeout: float | None = None,
     resume: bool = False,
     progress: Progress | None = None,
+    scenarios: Sequence[Scenario] | None = None,
 ) -> ReportRun:
     """Run every scenario on the adapters ``specs`` and write the report files into ``out``.
 
@@ -174,9 +175,10 @@ def generate_report(
     once the final files are in place. With ``resume``, cells already in it are not run again
     (``ResumeError`` when it holds cells of adapters not in ``specs``; cells of an adapter that
     is another version now run again). ``startup_timeout`` bounds each worker's start-up
-    (default: ``timeout_cap`` when given, else 180 s).
+    (default: ``timeout_cap`` when given, else 180 s). ``scenarios`` runs part of the catalogue
+    (default: all of it).
     """
-    scenarios = all_scenarios()
+    scenarios = list(all_scenarios() if scenarios is None else scenarios)
     progress = progress or Progress(quiet=True)
     out = _prepare_directory(Path(out))
     partial = _read_partial(out, resume)
