@@ -36,6 +36,14 @@ from reference_impl._ops import _device, _ns, defvjp
 
 __all__ = [
     "clip_by_norm",
+    "clip_by_value",
+    "expand_dims",
+    "is_finite",
+    "is_inf",
+    "is_nan",
+    "log1p",
+    "reduce_min",
+    "squeeze",
     "conv2d",
     "det",
     "diag",
@@ -408,6 +416,92 @@ def normal(
     )
     z = _draws(_random_state.generator(seed).standard_normal(_ops._shape_tuple(shape)), dtype)
     return z * stddev_tensor + mean_tensor
+
+
+# ---- more elementwise and shape ops (common in real programs) ---------------------------------
+
+
+_FLOATS_BF16_FIRST = tuple(d for d in (dt.bfloat16, dt.float16, dt.float32, dt.float64) if d)
+
+
+def _classify(x: Any, test: Callable[[Any], Any], op: str) -> Tensor:
+    value = _ops._tensor(x)
+    _require_dtype(value, _FLOATS_BF16_FIRST, op)
+    return Tensor(test(value._value), dt.bool_)  # a bool result: never differentiable
+
+
+def is_nan(x: Any, name: str | None = None) -> Tensor:
+    """``tf.math.is_nan``: elementwise NaN test."""
+    return _classify(x, lambda v: _ns(v).isnan(v), "IsNan")
+
+
+def is_inf(x: Any, name: str | None = None) -> Tensor:
+    """``tf.math.is_inf``: elementwise test for +-inf."""
+    return _classify(x, lambda v: _ns(v).isinf(v), "IsInf")
+
+
+def is_finite(x: Any, name: str | None = None) -> Tensor:
+    """``tf.math.is_finite``: elementwise test for a finite value."""
+    return _classify(x, lambda v: _ns(v).isfinite(v), "IsFinite")
+
+
+_log1p = Primitive("log1p", _ops._quiet(lambda x: _ns(x).log1p(x)), tf_name="Log1p")
+# d log(1 + x) = 1 / (1 + x) (TensorFlow's _Log1pGrad)
+defvjp(_log1p, lambda g, ans, x: g * _ops.reciprocal(_ops.conj(x) + _ops.ones_like(x)))
+
+
+def log1p(x: Any, name: str | None = None) -> Tensor:
+    """``tf.math.log1p``: log(1 + x), accurate for small x."""
+    value = _ops._tensor(x)
+    _require_dtype(value, (*_FLOATS_BF16_FIRST, dt.complex64, dt.complex128), "Log1p")
+    return call(_log1p, (value,), dtype=value._dtype)
+
+
+def clip_by_value(
+    t: Any, clip_value_min: Any, clip_value_max: Any, name: str | None = None
+) -> Tensor:
+    """``tf.clip_by_value``: ``maximum(minimum(t, max), min)``, composed as TensorFlow does (so the
+    gradient passes where ``t`` is inside the bounds, ties included)."""
+    values = _ops._tensor(t)
+    return _ops.maximum(_ops.minimum(values, clip_value_max), clip_value_min)
+
+
+def reduce_min(
+    input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None
+) -> Tensor:
+    """``tf.reduce_min``: ``-reduce_max(-x)``; ties share the gradient, as TensorFlow's _MinGrad."""
+    x = _ops._tensor(input_tensor)
+    return _ops.negative(_ops.reduce_max(_ops.negative(x), axis=axis, keepdims=keepdims))
+
+
+def expand_dims(input: Any, axis: int, name: str | None = None) -> Tensor:  # noqa: A002
+    """``tf.expand_dims``: a new axis of length 1 at ``axis``."""
+    x = _ops._tensor(input)
+    rank = np.ndim(x._value)
+    if not -rank - 1 <= int(axis) <= rank:
+        raise _op_error(
+            "ExpandDims",
+            f"Tried to expand dim index {int(axis)} for tensor with {rank} dimensions.",
+        )
+    return _expand_dims(x, int(axis))
+
+
+def squeeze(input: Any, axis: Any = None, name: str | None = None) -> Tensor:  # noqa: A002
+    """``tf.squeeze``: drop axes of length 1 (all of them, or those in ``axis``)."""
+    x = _ops._tensor(input)
+    shape = np.shape(x._value)
+    rank = len(shape)
+    if axis is None:
+        dropped = {i for i, n in enumerate(shape) if n == 1}
+    else:
+        dropped = {int(a) % rank for a in np.atleast_1d(axis)}
+        for a in sorted(dropped):
+            if shape[a] != 1:
+                raise _op_error(
+                    "Squeeze",
+                    f"Can not squeeze dim[{a}], expected a dimension of 1, got {shape[a]}",
+                )
+    return _ops.reshape(x, tuple(n for i, n in enumerate(shape) if i not in dropped))
 
 
 # ---- utilities --------------------------------------------------------------------------------
@@ -995,10 +1089,22 @@ def export_into(package: types.ModuleType) -> None:
         "recompute_grad": recompute_grad,
         "reduce_prod": reduce_prod,
         "eye": eye,
+        "clip_by_value": clip_by_value,
+        "reduce_min": reduce_min,
+        "expand_dims": expand_dims,
+        "squeeze": squeeze,
     }
     package.__dict__.update(top)
     package.math.__dict__.update(
-        softplus=softplus, floormod=floormod, mod=floormod, reduce_prod=reduce_prod
+        softplus=softplus,
+        floormod=floormod,
+        mod=floormod,
+        reduce_prod=reduce_prod,
+        reduce_min=reduce_min,
+        is_nan=is_nan,
+        is_inf=is_inf,
+        is_finite=is_finite,
+        log1p=log1p,
     )
     package.nn.__dict__.update(
         softplus=softplus,

@@ -74,6 +74,23 @@ CASES: dict[str, tuple[Any, list[np.ndarray]]] = {
         lambda tf, x: tf.math.reduce_prod(x, axis=[0, 2], keepdims=True) ** 2,
         [_signed(2, 2, 3)],
     ),
+    "math.log1p": (lambda tf, x: tf.math.log1p(x), [np.array([1e-4, 0.5, 2.0])]),
+    "clip_by_value": (
+        lambda tf, x: tf.clip_by_value(x, -1.0, 1.0) * x,
+        [np.array([-2.0, -0.5, 0.25, 0.8, 3.0])],
+    ),
+    "clip_by_value_tensor_bounds": (
+        lambda tf, x, low, high: tf.clip_by_value(x, low, high) ** 2,
+        [np.array([[-2.0, 0.5], [3.0, 1.2]]), np.array([0.1, 1.0]), np.array(2.0)],
+    ),
+    "reduce_min": (
+        lambda tf, x: tf.reduce_min(x * x, axis=1) ** 2,
+        [np.array([[0.3, -1.2, 0.5], [2.0, 1.0, -0.4]])],
+    ),
+    "expand_dims_squeeze": (
+        lambda tf, x: tf.squeeze(tf.expand_dims(x, 1) * x[:, None], axis=1) ** 2,
+        [_signed(3, 2)],
+    ),
     "linalg.matmul_adjoint": (
         lambda tf, a, b: tf.linalg.matmul(a, b, adjoint_a=True) ** 2,
         [_signed(3, 2), _signed(3, 2)],
@@ -144,6 +161,7 @@ CASES: dict[str, tuple[Any, list[np.ndarray]]] = {
 COVERED_BY = {
     "softplus": "softplus",
     "elu": "nn.elu",
+    "log1p": "math.log1p",
     "floormod": "floormod",
     "reduce_prod": "reduce_prod",
     "others_product": "reduce_prod",  # the gradient's kernel; its VJP runs in the second order
@@ -277,6 +295,24 @@ def test_integer_and_sign_results_match_tensorflow(real_tf: Any) -> None:
         assert (ours.dtype.name, ours.numpy().dtype) == (theirs.dtype.name, theirs.numpy().dtype)
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
         np.testing.assert_array_equal(np.signbit(ours.numpy()), np.signbit(theirs.numpy()))
+
+
+def test_classification_and_shape_ops_match_tensorflow(real_tf: Any) -> None:
+    """is_nan/is_inf/is_finite give bools; expand_dims/squeeze and reduce_min shapes and dtypes."""
+    special = np.array([1.0, np.nan, np.inf, -np.inf], dtype=np.float32)
+    for fw_case in (
+        lambda tf: tf.math.is_nan(tf.constant(special)),
+        lambda tf: tf.math.is_inf(tf.constant(special)),
+        lambda tf: tf.math.is_finite(special),
+        lambda tf: tf.expand_dims(tf.constant(1.0), 0),
+        lambda tf: tf.squeeze(tf.ones([1, 2, 1])),
+        lambda tf: tf.squeeze(tf.ones([1, 2, 1]), axis=[-1]),
+        lambda tf: tf.reduce_min(tf.constant([[3, 1], [2, 5]]), axis=1),
+        lambda tf: tf.clip_by_value(tf.constant([-2, 0, 3]), -1, 1),
+    ):
+        ours, theirs = fw_case(rtf), fw_case(real_tf)
+        assert (ours.dtype.name, tuple(ours.shape)) == (theirs.dtype.name, tuple(theirs.shape))
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
 def test_linspace_dtypes_match_tensorflow(real_tf: Any) -> None:
@@ -468,6 +504,9 @@ ERROR_CASES = {
     "uniform_bound_of_other_dtype": lambda tf: tf.random.uniform(
         [2], minval=tf.constant(0.0, tf.float64)
     ),
+    "is_nan_of_int": lambda tf: tf.math.is_nan(tf.constant([1])),
+    "expand_dims_out_of_range": lambda tf: tf.expand_dims(tf.constant([1.0, 2.0]), 3),
+    "squeeze_non_unit_axis": lambda tf: tf.squeeze(tf.ones([1, 2, 1]), axis=1),
     "norm_axis_list_of_one": lambda tf: tf.linalg.norm(tf.constant([3.0, 4.0]), axis=[0]),
     "solve_singular": lambda tf: tf.linalg.solve(
         tf.constant([[1.0, 2.0], [2.0, 4.0]]), tf.ones([2, 1])
