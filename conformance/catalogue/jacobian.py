@@ -14,7 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from conformance.expect import raises, returns, value
+import numpy as np
+
+from conformance.expect import any_value, raises, returns, value
 from conformance.protocol import ErrorKind
 from conformance.registry import Oracle, scenario
 
@@ -390,3 +392,35 @@ def _(fw):
         tape.jacobian(y, x)
         last = tape.jacobian(y, x)
     return last
+
+
+@scenario(
+    "jacobian.numpy_target_is_unconnected",
+    spec="T08, J03",
+    statement="a NumPy array as the jacobian target is a constant no tape recorded: None",
+    expect=returns(None),
+    features=["jacobian"],
+)
+def _(fw):
+    x = fw.constant([1.0, 2.0])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        x * x
+    return tape.jacobian(np.array([1.0, 2.0]), x)
+
+
+@scenario(
+    "jacobian.sparse_rows_warn_once",
+    spec="J07",
+    statement="the jacobian of a gather densifies its sparse rows and logs the 'dense "
+    "representation' WARNING once, not once per row; the result is [2, 2, 3, 2]",
+    expect=returns(
+        any_value("float32", [2, 2, 3, 2]), warns={"to a dense representation": 1}
+    ),
+    features=["jacobian", "variables"],
+)
+def _(fw):
+    v = fw.Variable([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    with fw.GradientTape() as tape:
+        y = fw.gather(v, [0, 2])
+    return tape.jacobian(y, v)

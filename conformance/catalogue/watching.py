@@ -463,3 +463,17 @@ def _(fw):
         for _ in range(7):
             tape.watch(fw.constant(1))
     return None
+
+
+@scenario(
+    "watching.watch_after_exit_warns_per_int",
+    spec="W14, W16",
+    statement="watching two int tensors after the tape exited is a no-op that still logs the "
+    "dtype WARNING once per tensor",
+    expect=returns(None, warns={"The dtype of the watched tensor must be floating": 2}),
+)
+def _(fw):
+    with fw.GradientTape() as tape:
+        pass
+    tape.watch([fw.constant(1), fw.constant(2)])
+    return None
