@@ -230,6 +230,9 @@ def _binary(primitive: Primitive, x: Any, y: Any, hinted: bool = False) -> Tenso
     except ValueError as error:
         if "broadcast" in str(error):
             raise _incompatible(primitive.tf_name, x, y) from None
+        if "negative integer powers" in str(error):  # NumPy's words, TensorFlow's Pow kernel
+            message = "Integers to negative integer powers are not allowed"
+            raise _kernel_error(primitive.tf_name, message) from None
         raise
 
 
@@ -456,7 +459,7 @@ def _cast_kernel(x: Any, dtype: DType) -> Any:
     return xp.astype(x, backend_of(x).dtype(dtype))
 
 
-_cast = Primitive("cast", _cast_kernel, tf_name="Cast")
+_cast = Primitive("cast", _quiet(_cast_kernel), tf_name="Cast")  # NaN to int: no warning
 
 
 def _cast_grad(g: Tensor, ans: Tensor, x: Tensor, dtype: DType) -> Tensor | None:

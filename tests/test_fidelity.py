@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -331,6 +332,7 @@ def kernel_error_messages(tf):
         "concat ranks of lists": lambda: tf.concat([[1.0], [[2.0]]], 0),
         "concat dimensions": lambda: tf.concat([tf.ones((1, 2)), tf.ones((1, 3))], 0),
         "concat of three": lambda: tf.concat([tf.ones((1,)), tf.ones((1,)), tf.ones((1, 1))], 0),
+        "negative integer power": lambda: tf.pow(tf.constant([2, 2]), tf.constant([-2, 1])),
     }
     return {name: _attempt(case) for name, case in cases.items()}
 
@@ -360,6 +362,14 @@ def string_and_logical_operators(tf):
         "math.logical_xor": lambda: tf.math.logical_xor(b, [True, True]),
     }
     return {name: _attempt(case) for name, case in cases.items()}
+
+
+@program()
+def casting_nan_to_int_is_silent(tf):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = tf.cast(tf.constant([np.nan, 1.5, -2.5]), tf.int32)
+    return value, [str(w.message) for w in caught]
 
 
 @program()
