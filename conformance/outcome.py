@@ -286,19 +286,20 @@ class StateKeeper:
 
 
 def _logger_levels() -> dict[str, int]:
-    manager = logging.Logger.manager
-    levels = {"": logging.root.level}
-    for name, logger in list(manager.loggerDict.items()):
-        if isinstance(logger, logging.Logger):
-            levels[name] = logger.level
+    loggers = logging.Logger.manager.loggerDict
+    levels = {name: lg.level for name, lg in loggers.items() if isinstance(lg, logging.Logger)}
+    levels[""] = logging.root.level
     return levels
 
 
 def _restore_logger_levels(levels: dict[str, int]) -> None:
-    logging.root.setLevel(levels[""])
-    for name, logger in list(logging.Logger.manager.loggerDict.items()):
-        if isinstance(logger, logging.Logger):
-            logger.setLevel(levels.get(name, logging.NOTSET))  # a logger made by the cell: reset
+    """Put back the levels of the loggers that existed before the cell; a logger made during
+    the cell (a framework imported by it) keeps the level its maker chose."""
+    loggers = logging.Logger.manager.loggerDict
+    for name, level in levels.items():
+        logger = logging.root if name == "" else loggers.get(name)
+        if isinstance(logger, logging.Logger) and logger.level != level:
+            logger.setLevel(level)
 
 
 def _restore_environ(saved: dict[str, str]) -> None:
@@ -346,25 +347,45 @@ def _restore_keras_floatx(saved: Any) -> None:
 
 
 def _restore_warning_filters(saved: list[Any]) -> None:
-    warnings.filters[:] = saved
-    warnings._filters_mutated()  # type: ignore[attr-defined]  # drop the modules' cached decisions
+    if warnings.filters != saved:
+        warnings.filters[:] = saved
+        warnings._filters_mutated()  # type: ignore[attr-defined]  # drop cached decisions
 
 
-#: Everything a cell may change for the whole process and ``run_cell`` puts back after it.
+def _restore_numpy_errors(saved: dict[str, str]) -> None:
+    if np.geterr() != saved:
+        np.seterr(**saved)
+
+
+def _restore_numpy_printoptions(saved: dict[str, Any]) -> None:
+    if np.get_printoptions() != saved:
+        np.set_printoptions(**saved)
+
+
+def _restore_logging_disable(saved: int) -> None:
+    if logging.root.manager.disable != saved:
+        logging.disable(saved)
+
+
+def _restore_recursion_limit(saved: int) -> None:
+    if sys.getrecursionlimit() != saved:
+        sys.setrecursionlimit(saved)
+
+
+#: Everything a cell may change for the whole process and ``run_cell`` puts back after it
+#: (each only when it changed: restoring costs more than comparing).
 #: A framework's setting is read only when the framework is already imported (never imported here).
 PROCESS_STATE: list[StateKeeper] = [
-    StateKeeper("numpy error state", np.geterr, lambda saved: np.seterr(**saved)),
-    StateKeeper("numpy print options", np.get_printoptions, lambda s: np.set_printoptions(**s)),
+    StateKeeper("numpy error state", np.geterr, _restore_numpy_errors),
+    StateKeeper("numpy print options", np.get_printoptions, _restore_numpy_printoptions),
     StateKeeper(
-        "logging.disable level",
-        lambda: logging.root.manager.disable,
-        logging.disable,
+        "logging.disable level", lambda: logging.root.manager.disable, _restore_logging_disable
     ),
     StateKeeper("logger levels", _logger_levels, _restore_logger_levels),
     StateKeeper("warnings filters", lambda: list(warnings.filters), _restore_warning_filters),
     StateKeeper("environment variables", lambda: dict(os.environ), _restore_environ),
     StateKeeper("working directory", os.getcwd, _restore_cwd),
-    StateKeeper("recursion limit", sys.getrecursionlimit, sys.setrecursionlimit),
+    StateKeeper("recursion limit", sys.getrecursionlimit, _restore_recursion_limit),
     StateKeeper("torch default dtype", _torch_default_dtype, _restore_torch_default_dtype),
     StateKeeper("jax_enable_x64", _jax_x64, _restore_jax_x64),
     StateKeeper("keras floatx", _keras_floatx, _restore_keras_floatx),
