@@ -2,11 +2,15 @@
 
 ``linspace``, ``nn.softplus``, ``clip_by_norm``, seeded ``random``, floor ``%``,
 ``nn.softmax_cross_entropy_with_logits``, ``get_static_value``, ``recompute_grad``, the common
-``linalg`` entries and ``nn.conv2d``. Ops that are one kernel in TensorFlow (Softplus, FloorMod,
-MatrixInverse, MatrixDeterminant, MatrixDiagPart, the patch extraction inside Conv2D) are
-primitives registered with ``defvjp`` like those of ``_ops``; ops that TensorFlow itself composes in
-Python (``linspace``, ``clip_by_norm``, ``norm``, ``trace``, the cross entropy) are composed here
-from the library's ops the same way. Every backward rule is written with the library's own ops,
+``linalg`` entries (``matmul``, ``inv``, ``det``, ``solve``, ``diag``, ``diag_part``, ``trace``,
+``norm``), ``nn.conv2d``, and a few more that the corpus of real programs needed (``eye``,
+``nn.elu``, ``reduce_prod``, ``reduce_min``, ``clip_by_value``, ``expand_dims``, ``squeeze``,
+``math.log1p``, ``math.is_nan``/``is_inf``/``is_finite``). Ops that are one kernel in TensorFlow
+(Softplus, Elu, Log1p, FloorMod, Prod, MatrixInverse, MatrixDeterminant, MatrixSolve,
+MatrixDiagPart, the patch extraction inside Conv2D) are primitives registered with ``defvjp`` like
+those of ``_ops``; ops that TensorFlow itself composes in Python (``linspace``, ``clip_by_norm``,
+``clip_by_value``, ``norm``, ``trace``, the cross entropy, the random draws) are composed here from
+the library's ops the same way. Every backward rule is written with the library's own ops,
 so nested tapes give higher derivatives.
 
 >>> import reference_impl as tf
@@ -37,34 +41,34 @@ from reference_impl._ops import _device, _ns, defvjp
 __all__ = [
     "clip_by_norm",
     "clip_by_value",
-    "expand_dims",
-    "is_finite",
-    "is_inf",
-    "is_nan",
-    "log1p",
-    "reduce_min",
-    "squeeze",
     "conv2d",
     "det",
     "diag",
     "diag_part",
     "elu",
-    "eye",
+    "expand_dims",
     "export_into",
+    "eye",
     "floormod",
     "get_static_value",
     "inv",
+    "is_finite",
+    "is_inf",
+    "is_nan",
     "linalg_matmul",
     "linalg_norm",
     "linspace",
+    "log1p",
     "matrix_transpose",
     "normal",
     "recompute_grad",
+    "reduce_min",
     "reduce_prod",
     "set_seed",
     "softmax_cross_entropy_with_logits",
     "softplus",
     "solve",
+    "squeeze",
     "trace",
     "uniform",
 ]
