@@ -10,8 +10,11 @@ framework, all programs run in ONE child process (TensorFlow's import dominates 
 Isolation between programs in one process: each runs by ``runpy.run_path`` in a fresh module
 namespace (its own globals; modules it imports are shared, as in any process); its stdout is
 captured with ``redirect_stdout``; its stderr at the file-descriptor level (so Python logging,
-``warnings`` and TensorFlow's C++ log lines are all caught); the random seed is reset before each
-program; an exception, ``SystemExit`` or failing assert ends that program only. What is recorded
+``warnings`` and TensorFlow's C++ log lines are all caught); the random seed is reset and the
+``warnings`` filters restored before each program; an exception, ``SystemExit`` or failing assert
+ends that program only. Not isolated: a framework's own once-per-process state (TensorFlow's
+``log_first_n`` counters, tf.function caches), which is why a warning logged "once" is best placed
+in its own program. What is recorded
 per program: stdout, exit status (0, or 1 for an uncaught exception, or the SystemExit code), the
 exception's type name and message, and the stderr lines left after removing TensorFlow's start-up
 and runtime noise (``NOISE`` below, each entry explained).
@@ -41,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import traceback
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -130,7 +134,13 @@ def run_program(path: Path, tf: object) -> Outcome:
         reseed(None)  # no seed carried over from another program
     stdout = io.StringIO()
     status, exception, message, trace = 0, None, None, ""
-    with _captured_stderr() as stderr, contextlib.redirect_stdout(stdout):
+    # catch_warnings: each program starts with the default filters and an empty "already shown"
+    # record, so a warning that another program triggered first is still shown.
+    with (
+        _captured_stderr() as stderr,
+        contextlib.redirect_stdout(stdout),
+        warnings.catch_warnings(),
+    ):
         try:
             runpy.run_path(str(path), run_name="__main__")
         except SystemExit as exit_:
