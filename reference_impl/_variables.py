@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from reference_impl import _ops
+from reference_impl import _ops, errors
 from reference_impl._backend import backend_of, device_of
 from reference_impl._core import (
     ArrayValue,
@@ -131,6 +131,7 @@ class Variable(ArrayValue):
         name: str | None = None,
         read_value: bool = True,
     ) -> Any:
+        _check_arithmetic(self, "AssignAddVariableOp")
         return self.assign(_ops.add(Tensor(self._value, self._dtype), delta), read_value=read_value)
 
     def assign_sub(
@@ -140,6 +141,7 @@ class Variable(ArrayValue):
         name: str | None = None,
         read_value: bool = True,
     ) -> Any:
+        _check_arithmetic(self, "AssignSubVariableOp")
         return self.assign(
             _ops.subtract(Tensor(self._value, self._dtype), delta), read_value=read_value
         )
@@ -198,6 +200,39 @@ class _UnreadVariable(ResourceVariable):
 
     def assign_sub(self, delta: Any, *args: Any, **kwargs: Any) -> Any:
         return self._parent.assign_sub(delta, *args, **kwargs)
+
+
+#: The dtypes TensorFlow's AssignAdd/AssignSubVariableOp kernels are registered for, in the
+#: order its "No OpKernel was registered" message lists them.
+_ASSIGN_TYPES = (
+    "COMPLEX128", "COMPLEX64", "DOUBLE", "FLOAT", "BFLOAT16", "HALF", "INT32", "INT8", "UINT8",
+    "INT16", "UINT16", "UINT32", "INT64", "UINT64",
+)  # fmt: skip
+_ASSIGN_XLA = (
+    "FLOAT, DT_DOUBLE, DT_INT32, DT_UINT8, DT_INT16, DT_INT8, DT_COMPLEX64, DT_INT64, "
+    "DT_BFLOAT16, DT_UINT16, DT_COMPLEX128, DT_HALF, DT_UINT32, DT_UINT64"
+)
+
+
+def _check_arithmetic(variable: Variable, op: str) -> None:
+    """TensorFlow's error for assign_add/assign_sub on a bool or string variable."""
+    if not (variable.dtype.is_bool or variable.dtype.name == "string"):
+        return
+    lines = [
+        f"  device='{device}'; dtype in [DT_{t}]"
+        for device in ("DEFAULT", "CPU")
+        for t in _ASSIGN_TYPES
+    ]
+    xla = f"  device='XLA_CPU_JIT'; dtype in [DT_{_ASSIGN_XLA}]"
+    lines = [*lines, xla] if op.startswith("AssignAdd") else [xla, *lines]
+    registered = "\n".join(lines)
+    raise errors.InvalidArgumentError(
+        None,
+        None,
+        f"No OpKernel was registered to support Op '{op}' used by {{{{node {op}}}}} with these "
+        f"attrs: [dtype=DT_{variable.dtype.name.upper()}]\nRegistered devices: [CPU]\n"
+        f"Registered kernels:\n{registered}\n\n\t [[{op}]] [Op:{op}] name: ",
+    )
 
 
 _handle_ids = itertools.count(1 << 62)  # handle ids never collide with tensor ids

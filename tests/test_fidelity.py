@@ -517,6 +517,9 @@ def variable_arguments_and_messages(tf):
         _attempt(lambda: v.assign([1.0, 2.0, 3.0])),
         _attempt(lambda: tf.Variable(1).assign(1.5)),
         _attempt(lambda: v.assign(tf.constant([1.0, 2.0], tf.float64))),
+        _attempt(lambda: tf.Variable(True).assign_add(True)),
+        _attempt(lambda: tf.Variable(True).assign_sub(True)),
+        _attempt(lambda: tf.Variable("a").assign_add("b")),
         tf.Variable(1, dtype="float32").numpy(),
         tf.Variable(1, dtype=np.float64).numpy(),
     )
