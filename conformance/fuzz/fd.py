@@ -42,7 +42,10 @@ def _statements(program: Program) -> Iterator[Any]:
 class _Replay:
     """One replay of the program up to a gradient call, with ``delta`` added to sources."""
 
-    def __init__(self, program: Program, call: GradientCall, delta: dict[str, np.ndarray]) -> None:
+    def __init__(
+        self, program: Program, call: GradientCall, delta: dict[str, np.ndarray], plain: bool
+    ) -> None:
+        self.plain = plain  # every input live: the derivative of the function, tape or not
         self.base: dict[str, Any] = {}
         self.live: dict[str, Any] = {}
         self.opaque: set[str] = set()  # names whose gradient the oracle cannot model
@@ -70,12 +73,14 @@ class _Replay:
             self.op(statement)
 
     def op(self, op: Op) -> None:
-        if op.resets == self.tape:  # everything recorded so far is forgotten: constants now
+        if op.resets == self.tape and not self.plain:  # what was recorded is forgotten
             self.live = dict(self.base)
             return
         if op.replay is None:
             return
         flags = op.tracked.get(self.tape, tuple(False for _ in op.inputs))
+        if self.plain:
+            flags = tuple(True for _ in op.inputs)
         base_inputs = [self.base.get(name, _UNKNOWN) for name in op.inputs]
         live_inputs = [
             self.value(n, f) if f else self.base.get(n, _UNKNOWN)
@@ -112,9 +117,11 @@ def _apply(op: Op, inputs: list[Any]) -> Any:
     return np.asarray(np.real(result) if np.iscomplexobj(result) else result, dtype=np.float64)
 
 
-def _objective(program: Program, call: GradientCall, delta: dict[str, np.ndarray]) -> np.ndarray:
+def _objective(
+    program: Program, call: GradientCall, delta: dict[str, np.ndarray], plain: bool
+) -> np.ndarray:
     """What the call differentiates, as a flat vector: ``sum(target * seed)`` or the targets."""
-    replay = _Replay(program, call, delta)
+    replay = _Replay(program, call, delta, plain)
     targets = flatten_nest(call.targets)
     parts = []
     for index, name in enumerate(targets):
@@ -122,7 +129,8 @@ def _objective(program: Program, call: GradientCall, delta: dict[str, np.ndarray
             raise _Abstain(f"{name} passes through a custom gradient")
         # A target is its own gradient's seed (dy/dy = 1) for gradient(); a jacobian slices the
         # target first, and that slice is recorded only when the tape records the target.
-        value = replay.value(name, call.method == "gradient" or call.recorded_targets[index])
+        recorded = plain or call.method == "gradient" or call.recorded_targets[index]
+        value = replay.value(name, recorded)
         if value is _UNKNOWN:
             raise _Abstain(f"{name} is a gradient result")
         if call.method == "gradient":
@@ -134,18 +142,18 @@ def _objective(program: Program, call: GradientCall, delta: dict[str, np.ndarray
 
 
 def _derivative(
-    program: Program, call: GradientCall, source: str, shape: tuple[int, ...]
+    program: Program, call: GradientCall, source: str, shape: tuple[int, ...], plain: bool
 ) -> np.ndarray:
     """d objective / d source, shaped ``objective.shape + source.shape``."""
-    base = _objective(program, call, {})
+    base = _objective(program, call, {}, plain)
     if not np.all(np.isfinite(base)):
         raise _Abstain("the function is not finite here")
     columns = []
     for index in np.ndindex(*shape) if shape else [()]:
         bump = np.zeros(shape)
         bump[index] = STEP
-        up = _objective(program, call, {source: bump})
-        down = _objective(program, call, {source: -bump})
+        up = _objective(program, call, {source: bump}, plain)
+        down = _objective(program, call, {source: -bump}, plain)
         forward, backward = (up - base) / STEP, (base - down) / STEP
         central = (up - down) / (2 * STEP)
         if not np.all(np.isfinite(central)) or np.any(
@@ -153,12 +161,21 @@ def _derivative(
         ):
             raise _Abstain("the function has a kink here")
         columns.append(central)
+    if not columns:  # a source with no elements: an empty gradient of its shape
+        return np.zeros(base.shape + tuple(shape))
     return np.stack(columns, axis=-1).reshape(base.shape + tuple(shape))
 
 
-def expected_gradients(program: Program) -> dict[str, tuple[np.ndarray | None, ...]]:
+def expected_gradients(
+    program: Program, *, plain: bool = False
+) -> dict[str, tuple[np.ndarray | None, ...]]:
     """For each gradient result the oracle can speak for: the expected array of each source
-    (in the sources' flatten order), ``None`` where it abstains for that source."""
+    (in the sources' flatten order), ``None`` where it abstains for that source.
+
+    ``plain``: the derivative of the function itself, every input live (what a framework with
+    no watching computes), instead of what the tape recorded. Telling the two apart tells a
+    watching difference from a numeric bug.
+    """
     if any(d in program.features for d in ("complex", "float16")):
         return {}
     calls = [s for s in program.walk() if isinstance(s, GradientCall)]
@@ -167,25 +184,25 @@ def expected_gradients(program: Program) -> dict[str, tuple[np.ndarray | None, .
         try:
             shapes = {
                 k: np.shape(v)
-                for k, v in _Replay(program, call, {}).base.items()
+                for k, v in _Replay(program, call, {}, plain).base.items()
                 if v is not _UNKNOWN
             }
         except _Abstain:
             continue
         arrays: list[np.ndarray | None] = []
         for source in flatten_nest(call.sources):
-            arrays.append(_one(program, call, source, shapes))
+            arrays.append(_one(program, call, source, shapes, plain))
         found[call.name] = tuple(arrays)
     return found
 
 
 def _one(
-    program: Program, call: GradientCall, source: str, shapes: dict[str, Any]
+    program: Program, call: GradientCall, source: str, shapes: dict[str, Any], plain: bool
 ) -> np.ndarray | None:
     if source not in shapes:
         return None
     try:
-        derivative = _derivative(program, call, source, shapes[source])
+        derivative = _derivative(program, call, source, shapes[source], plain)
     except _Abstain:
         return None
     if call.method == "gradient":

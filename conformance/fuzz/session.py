@@ -408,9 +408,9 @@ class Fuzzer:
             else:
                 comparison = compare.classify(tf, observation)
                 if comparison.verdict == "finding":
-                    found.append(
-                        self._finding(run, "values", name, f"values|{name}", comparison.detail)
-                    )
+                    finding = self._finding(run, "values", name, "", comparison.detail)
+                    finding.signature = f"values|{name}|{finding.oracle_verdicts.get(name)}"
+                    found.append(finding)
             for call, problem in fd_checks.get(name, []):
                 found.append(
                     self._finding(run, "finite-differences", name, f"fd|{name}|{call}", problem)
@@ -424,34 +424,34 @@ class Fuzzer:
         return found
 
     def _oracle(self, run: _Run) -> dict[str, list[tuple[str, str]]]:
-        """Per adapter, the gradient calls whose values the FD oracle rejects (call, why)."""
-        expected = run.expected
+        """Per adapter, the gradient calls whose values the FD oracle rejects (method, why).
+
+        Another framework is held to the oracle only where TensorFlow returned a gradient too:
+        where TensorFlow's tape recorded nothing (None), a framework that differentiates anyway
+        differs in what it watches (its divergence profile says so), not in its numbers.
+        """
+        tf = run.observations.get(REFERENCE)
         problems: dict[str, list[tuple[str, str]]] = {}
         for adapter, observation in run.observations.items():
             if observation.error is not None:
                 continue
-            results = observation.value if len(run.program.returns) > 1 else [observation.value]
-            for call_name, arrays in expected.items():
-                index = run.program.returns.index(call_name)
-                got = (
-                    fd.result_leaves(results[index])
-                    if isinstance(results, list) and index < len(results)
-                    else []
+            for call_name, arrays in run.expected.items():
+                got = _returned(run.program, observation, call_name)
+                beside = (
+                    got
+                    if adapter in (REFERENCE, "reference")
+                    else _returned(run.program, tf, call_name)
                 )
-                for leaf, want in zip(got, arrays, strict=False):
-                    if want is None or not isinstance(leaf, TensorLeaf):
-                        if adapter == REFERENCE:
-                            self.result.oracle_abstained += 1
-                        continue
+                for k, (leaf, want) in enumerate(zip(got, arrays, strict=False)):
+                    checkable = want is not None and isinstance(leaf, TensorLeaf)
                     if adapter == REFERENCE:
-                        self.result.oracle_checked += 1
+                        self.result.oracle_checked += checkable
+                        self.result.oracle_abstained += not checkable
+                    if not checkable or not (k < len(beside) and isinstance(beside[k], TensorLeaf)):
+                        continue
                     problem = _fd_mismatch(leaf, want)
                     if problem:
-                        method = next(
-                            s.method
-                            for s in run.program.walk()
-                            if getattr(s, "name", None) == call_name
-                        )
+                        method = _method(run.program, call_name)
                         problems.setdefault(adapter, []).append((method, f"{call_name}: {problem}"))
         return problems
 
@@ -474,16 +474,16 @@ class Fuzzer:
         )
 
     def _attribution(self, run: _Run) -> dict[str, str]:
-        """For a value disagreement: which sides the FD oracle agrees with (tells a framework bug
-        from a translation bug when the oracle can speak)."""
-        checks = self._oracle(run)
+        """For a value disagreement: which derivative each side computed. The tape's (what
+        TensorFlow's recording rule gives), the plain one (the function's own derivative, every
+        input live: a framework that watches differently), or neither (a numeric bug, of the
+        framework or of its adapter's translation)."""
+        plain = fd.expected_gradients(run.program, plain=True)
         verdicts = {}
-        for adapter in run.observations:
-            verdicts[adapter] = (
-                "disagrees with finite differences"
-                if checks.get(adapter)
-                else "agrees (or oracle abstains)"
-            )
+        for adapter, observation in run.observations.items():
+            if observation.error is not None:
+                continue
+            verdicts[adapter] = _which_derivative(run, observation, plain)
         return verdicts
 
     def _tally_profiles(
@@ -510,6 +510,42 @@ class Fuzzer:
             if size < entry.size:
                 entry.source, entry.size = source, size
                 entry.tensorflow, entry.observed = tf.describe(), observation.describe()
+
+
+def _returned(program: Program, observation: Observation | None, call_name: str) -> list[Any]:
+    """The leaves of one gradient call's result in an observation (sources' flatten order)."""
+    if observation is None or observation.error is not None:
+        return []
+    results = observation.value if len(program.returns) > 1 else [observation.value]
+    index = program.returns.index(call_name)
+    if not isinstance(results, (list, tuple)) or index >= len(results):
+        return []
+    return fd.result_leaves(results[index])
+
+
+def _method(program: Program, call_name: str) -> str:
+    return next(s.method for s in program.walk() if getattr(s, "name", None) == call_name)
+
+
+def _which_derivative(run: _Run, observation: Observation, plain: dict[str, Any]) -> str:
+    """``tape derivative``, ``plain derivative``, ``neither derivative`` or ``oracle abstains``:
+    the worst over the returned gradients (neither, then plain, then tape)."""
+    seen = set()
+    for call_name, tape_arrays in run.expected.items():
+        plain_arrays = plain.get(call_name, ())
+        for k, leaf in enumerate(_returned(run.program, observation, call_name)):
+            tape = tape_arrays[k] if k < len(tape_arrays) else None
+            other = plain_arrays[k] if k < len(plain_arrays) else None
+            if not isinstance(leaf, TensorLeaf) or (tape is None and other is None):
+                continue
+            if tape is not None and _fd_mismatch(leaf, tape) is None:
+                seen.add("tape")
+            elif other is not None and _fd_mismatch(leaf, other) is None:
+                seen.add("plain")
+            else:
+                seen.add("neither")
+    worst = next((kind for kind in ("neither", "plain", "tape") if kind in seen), None)
+    return f"{worst} derivative" if worst else "oracle abstains"
 
 
 def _fd_mismatch(leaf: TensorLeaf, want: np.ndarray) -> str | None:
