@@ -34,7 +34,7 @@ import numpy as np
 
 from reference_impl import _dtypes as dt
 from reference_impl import _ops, errors
-from reference_impl._core import Primitive, Tensor, call, convert, place, state
+from reference_impl._core import KernelTypes, Primitive, Tensor, call, convert, place, state
 from reference_impl._dtypes import DType, as_dtype
 from reference_impl._ops import _device, _ns, defvjp
 
@@ -85,24 +85,57 @@ def _op_error(op: str, message: str) -> errors.InvalidArgumentError:
     )
 
 
-def _require_dtype(x: Tensor, allowed: tuple[DType, ...], op: str) -> None:
-    """TensorFlow's kernel-registration error for a dtype the op has no kernel for."""
-    if x._dtype not in allowed:
-        names = ", ".join(_TF_TYPE_NAMES.get(d.name, d.name) for d in allowed)
-        raise errors.InvalidArgumentError(
-            None,
-            None,
-            f"Value for attr 'T' of {x._dtype.name} is not in the list of allowed values: {names}"
-            f" [Op:{op}] name: ",
-        )
+# The dtypes each TensorFlow op has kernels for, in TensorFlow's order and with its signature:
+# checked by _core.KernelTypes, which raises TensorFlow's own error text for any other dtype.
+_FLOATS = ("half", "bfloat16", "float", "double")
+_FLOATS_BF16_FIRST = ("bfloat16", "half", "float", "double")
+_MATRIX_TYPES = ("double", "float", "half", "complex64", "complex128")
+_ADJOINT_ATTR = "; attr=adjoint:bool,default=false"
+_REDUCTION_TRAITS = "; attr=Tidx:type,default=DT_INT32,allowed=[DT_INT32, DT_INT64]"
+_CONV2D_TRAITS = (
+    "; attr=strides:list(int); attr=use_cudnn_on_gpu:bool,default=true; attr=padding:string,"
+    'allowed=["SAME", "VALID", "EXPLICIT"]; attr=explicit_paddings:list(int),default=[]; '
+    'attr=data_format:string,default="NHWC",allowed=["NHWC", "NCHW"]; '
+    "attr=dilations:list(int),default=[1, 1, 1, 1]"
+)
+_cross_entropy_kernel = KernelTypes(
+    "SoftmaxCrossEntropyWithLogits",
+    _FLOATS,
+    "features:T, labels:T -> loss:T, backprop:T",
+)
+_conv2d_kernel = KernelTypes(
+    "Conv2D", (*_FLOATS, "int32"), "input:T, filter:T -> output:T", _CONV2D_TRAITS
+)
+_min_kernel = KernelTypes(
+    "Min",
+    (
+        "float",
+        "double",
+        "int32",
+        "uint8",
+        "int16",
+        "int8",
+        "int64",
+        "bfloat16",
+        "uint16",
+        "half",
+        "uint32",
+        "uint64",
+        "qint8",
+        "quint8",
+        "qint32",
+        "qint16",
+        "quint16",
+    ),
+    "input:T, reduction_indices:Tidx -> output:T; attr=keep_dims:bool,default=false",
+    _REDUCTION_TRAITS,
+)
 
 
-_TF_TYPE_NAMES = {"float16": "half", "float32": "float", "float64": "double"}  # others: own name
-# The dtypes TensorFlow registers kernels for, in the order its error message lists them
-# (bfloat16 is None where ml_dtypes is missing).
-_REAL = tuple(d for d in (dt.float16, dt.bfloat16, dt.float32, dt.float64) if d is not None)
-_INEXACT = (dt.float64, dt.float32, dt.float16, dt.complex64, dt.complex128)
-_CONV = (*_REAL, dt.int32)
+def _checked_call(primitive: Primitive, inputs: tuple[Tensor, ...], kwargs: Any = None) -> Tensor:
+    """``call`` after the primitive's kernel dtype check (TensorFlow's error for other dtypes)."""
+    primitive.kernel.check(inputs[0]._dtype)
+    return call(primitive, inputs, kwargs, dtype=inputs[0]._dtype)
 
 
 def _matrix_transpose(x: Tensor) -> Tensor:
@@ -130,16 +163,14 @@ def _expand_dims(x: Tensor, axis: int) -> Tensor:
 
 _softplus = Primitive(
     "softplus", _ops._quiet(lambda x: _ns(x).logaddexp(_ns(x).zeros_like(x), x)), tf_name="Softplus"
-)
+).kernels(_FLOATS, "features:T -> activations:T")
 # d softplus(x) = sigmoid(x) (TensorFlow's SoftplusGrad); sigmoid has its own VJP for order two.
 defvjp(_softplus, lambda g, ans, x: g * _ops.sigmoid(x))
 
 
 def softplus(features: Any, name: str | None = None) -> Tensor:
     """``tf.nn.softplus``: log(exp(x) + 1), computed without overflow."""
-    x = _ops._tensor(features)
-    _require_dtype(x, _REAL, "Softplus")
-    return call(_softplus, (x,), dtype=x._dtype)
+    return _ops._unary(_softplus, features)
 
 
 def _floormod_kernel(x: Any, y: Any) -> Any:
@@ -155,7 +186,10 @@ def _floormod_kernel(x: Any, y: Any) -> Any:
         return xp.where((truncated != 0) & ((y < 0) != (truncated < 0)), truncated + y, truncated)
 
 
-_floormod = Primitive("floormod", _floormod_kernel, tf_name="FloorMod", broadcasts=True)
+_floormod = Primitive("floormod", _floormod_kernel, tf_name="FloorMod", broadcasts=True).kernels(
+    ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", *_FLOATS_BF16_FIRST),
+    "x:T, y:T -> z:T",
+)
 # x mod y = x - floor(x / y) * y: d/dx = 1, d/dy = -floor(x / y) (TensorFlow's _FloorModGrad).
 defvjp(
     _floormod,
@@ -178,7 +212,7 @@ def _elu_kernel(x: Any) -> Any:
         return xp.where(x > 0, x, xp.expm1(x))
 
 
-_elu = Primitive("elu", _elu_kernel, tf_name="Elu")
+_elu = Primitive("elu", _elu_kernel, tf_name="Elu").kernels(_FLOATS, "features:T -> activations:T")
 # d elu(x) = 1 for x > 0, exp(x) = elu(x) + 1 otherwise (TensorFlow's EluGrad, from the output).
 defvjp(
     _elu,
@@ -190,9 +224,7 @@ defvjp(
 
 def elu(features: Any, name: str | None = None) -> Tensor:
     """``tf.nn.elu``: x for x > 0, exp(x) - 1 otherwise."""
-    x = _ops._tensor(features)
-    _require_dtype(x, _REAL, "Elu")
-    return call(_elu, (x,), dtype=x._dtype)
+    return _ops._unary(_elu, features)
 
 
 def _grouped(x: Any, axis: tuple[int, ...] | None) -> tuple[Any, Any]:
@@ -245,7 +277,31 @@ _prod = Primitive(
         x, axis=axis, keepdims=keepdims, dtype=x.dtype
     ),
     tf_name="Prod",
+).kernels(
+    (
+        "float",
+        "double",
+        "int32",
+        "uint8",
+        "int16",
+        "int8",
+        "complex64",
+        "int64",
+        "qint8",
+        "quint8",
+        "qint32",
+        "bfloat16",
+        "qint16",
+        "quint16",
+        "uint16",
+        "complex128",
+        "half",
+        "uint32",
+        "uint64",
+    ),
+    "input:T, reduction_indices:Tidx -> output:T; attr=keep_dims:bool,default=false",
 )
+_prod.kernel.traits = _REDUCTION_TRAITS
 _others_product = Primitive("others_product", _others_product_kernel, tf_name="Cumprod")
 _others_product_vjp = Primitive(
     "others_product_grad", _others_product_vjp_kernel, tf_name="CumprodGrad"
@@ -279,8 +335,7 @@ def reduce_prod(
 ) -> Tensor:
     """``tf.reduce_prod``: the product over ``axis`` (all axes by default)."""
     x = _ops._tensor(input_tensor)
-    axes = _ops._axes(axis)
-    return call(_prod, (x,), {"axis": axes, "keepdims": bool(keepdims)}, dtype=x._dtype)
+    return _checked_call(_prod, (x,), {"axis": _ops._axes(axis), "keepdims": bool(keepdims)})
 
 
 # ---- creation ---------------------------------------------------------------------------------
@@ -425,12 +480,15 @@ def normal(
 # ---- more elementwise and shape ops (common in real programs) ---------------------------------
 
 
-_FLOATS_BF16_FIRST = tuple(d for d in (dt.bfloat16, dt.float16, dt.float32, dt.float64) if d)
+_CLASSIFY_KERNELS = {
+    op: KernelTypes(op, _FLOATS_BF16_FIRST, "x:T -> y:bool")
+    for op in ("IsNan", "IsInf", "IsFinite")
+}
 
 
 def _classify(x: Any, test: Callable[[Any], Any], op: str) -> Tensor:
     value = _ops._tensor(x)
-    _require_dtype(value, _FLOATS_BF16_FIRST, op)
+    _CLASSIFY_KERNELS[op].check(value._dtype)
     return Tensor(test(value._value), dt.bool_)  # a bool result: never differentiable
 
 
@@ -449,16 +507,16 @@ def is_finite(x: Any, name: str | None = None) -> Tensor:
     return _classify(x, lambda v: _ns(v).isfinite(v), "IsFinite")
 
 
-_log1p = Primitive("log1p", _ops._quiet(lambda x: _ns(x).log1p(x)), tf_name="Log1p")
+_log1p = Primitive("log1p", _ops._quiet(lambda x: _ns(x).log1p(x)), tf_name="Log1p").kernels(
+    (*_FLOATS_BF16_FIRST, "complex64", "complex128")
+)
 # d log(1 + x) = 1 / (1 + x) (TensorFlow's _Log1pGrad)
 defvjp(_log1p, lambda g, ans, x: g * _ops.reciprocal(_ops.conj(x) + _ops.ones_like(x)))
 
 
 def log1p(x: Any, name: str | None = None) -> Tensor:
     """``tf.math.log1p``: log(1 + x), accurate for small x."""
-    value = _ops._tensor(x)
-    _require_dtype(value, (*_FLOATS_BF16_FIRST, dt.complex64, dt.complex128), "Log1p")
-    return call(_log1p, (value,), dtype=value._dtype)
+    return _ops._unary(_log1p, x)
 
 
 def clip_by_value(
@@ -470,12 +528,21 @@ def clip_by_value(
     return _ops.maximum(_ops.minimum(values, clip_value_max), clip_value_min)
 
 
+_min = Primitive(
+    "reduce_min",
+    lambda x, axis=None, keepdims=False: _ns(x).min(x, axis=axis, keepdims=keepdims),
+    tf_name="Min",
+)
+defvjp(_min, _ops._max_grad)  # TensorFlow's _MinOrMaxGrad serves both: the chosen elements share g
+
+
 def reduce_min(
     input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None
 ) -> Tensor:
-    """``tf.reduce_min``: ``-reduce_max(-x)``; ties share the gradient, as TensorFlow's _MinGrad."""
+    """``tf.reduce_min``: the minimum over ``axis``; ties share the gradient (TensorFlow's _MinGrad)."""
     x = _ops._tensor(input_tensor)
-    return _ops.negative(_ops.reduce_max(_ops.negative(x), axis=axis, keepdims=keepdims))
+    _min_kernel.check(x._dtype)
+    return call(_min, (x,), {"axis": _ops._axes(axis), "keepdims": bool(keepdims)}, dtype=x._dtype)
 
 
 def expand_dims(input: Any, axis: int, name: str | None = None) -> Tensor:  # noqa: A002
@@ -612,7 +679,7 @@ def softmax_cross_entropy_with_logits(
     Differentiable in both arguments, as in TensorFlow 2 (gradients flow into the labels too).
     """
     logits = _ops._tensor(logits)
-    _require_dtype(logits, _REAL, "SoftmaxCrossEntropyWithLogits")
+    _cross_entropy_kernel.check(logits._dtype)  # composed here; one op in TensorFlow
     labels = _ops._like(labels, logits)
     try:
         np.broadcast_shapes(np.shape(logits._value), np.shape(labels._value))
@@ -675,7 +742,9 @@ def _inv_kernel(x: Any) -> Any:
         raise _op_error("MatrixInverse", "Input is not invertible.") from None
 
 
-_inv = Primitive("matrix_inverse", _inv_kernel, tf_name="MatrixInverse")
+_inv = Primitive("matrix_inverse", _inv_kernel, tf_name="MatrixInverse").kernels(
+    _MATRIX_TYPES, "input:T -> output:T" + _ADJOINT_ATTR
+)
 # d(A^-1) = -A^-1 dA A^-1, so the VJP is -A^-H g A^-H (TensorFlow's _MatrixInverseGrad).
 defvjp(
     _inv,
@@ -690,14 +759,16 @@ defvjp(
 def inv(input: Any, adjoint: bool = False, name: str | None = None) -> Tensor:  # noqa: A002
     """``tf.linalg.inv``: the inverse of each square matrix in the last two dimensions."""
     x = _ops._tensor(input)
-    _require_dtype(x, _INEXACT, "MatrixInverse")
+    _inv.kernel.check(x._dtype)
     _square_matrices(x, "MatrixInverse")
     if adjoint:
         x = _adjoint(x)
     return call(_inv, (x,), dtype=x._dtype)
 
 
-_det = Primitive("matrix_determinant", lambda x: _ns(x).linalg.det(x), tf_name="MatrixDeterminant")
+_det = Primitive(
+    "matrix_determinant", lambda x: _ns(x).linalg.det(x), tf_name="MatrixDeterminant"
+).kernels(("half", "float", "double", "complex64", "complex128"), "input:T -> output:T")
 
 
 def _det_grad(g: Tensor, ans: Tensor, x: Tensor) -> Tensor:
@@ -712,7 +783,7 @@ defvjp(_det, _det_grad)
 def det(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
     """``tf.linalg.det``: the determinant of each square matrix in the last two dimensions."""
     x = _ops._tensor(input)
-    _require_dtype(x, _INEXACT, "MatrixDeterminant")
+    _det.kernel.check(x._dtype)
     _square_matrices(x, "MatrixDeterminant")
     return call(_det, (x,), dtype=x._dtype)
 
@@ -724,7 +795,9 @@ def _solve_kernel(a: Any, b: Any) -> Any:
         raise _op_error("MatrixSolve", "Input matrix is not invertible.") from None
 
 
-_solve = Primitive("matrix_solve", _solve_kernel, tf_name="MatrixSolve")
+_solve = Primitive("matrix_solve", _solve_kernel, tf_name="MatrixSolve").kernels(
+    _MATRIX_TYPES, "matrix:T, rhs:T -> output:T" + _ADJOINT_ATTR
+)
 
 
 def _solve_grad_rhs(g: Tensor, ans: Tensor, a: Tensor, b: Tensor) -> Tensor:
@@ -743,7 +816,7 @@ defvjp(_solve, _solve_grad_matrix, _solve_grad_rhs)
 def solve(matrix: Any, rhs: Any, adjoint: bool = False, name: str | None = None) -> Tensor:
     """``tf.linalg.solve``: X with A X = B (A^H X = B with ``adjoint``), batched over leading axes."""
     a, b = _ops._binary_operands(matrix, rhs, "MatrixSolve")
-    _require_dtype(a, _INEXACT, "MatrixSolve")
+    _solve.kernel.check(a._dtype)
     _square_matrices(a, "MatrixSolve")
     if np.ndim(a._value) != np.ndim(b._value):
         raise _op_error("MatrixSolve", "All input tensors must have the same rank.")
@@ -1048,7 +1121,7 @@ def conv2d(
             f"reference_impl's conv2d supports data_format='NHWC' only, got {data_format!r}"
         )
     x, f = _ops._binary_operands(input, filters, "Conv2D")
-    _require_dtype(x, _CONV, "Conv2D")
+    _conv2d_kernel.check(x._dtype)
     if np.ndim(x._value) != 4 or np.ndim(f._value) != 4:
         raise ValueError(
             f"conv2d needs a 4-D input (N, H, W, C) and a 4-D filter (KH, KW, C, O), got shapes "

@@ -162,6 +162,7 @@ COVERED_BY = {
     "softplus": "softplus",
     "elu": "nn.elu",
     "log1p": "math.log1p",
+    "reduce_min": "reduce_min",
     "floormod": "floormod",
     "reduce_prod": "reduce_prod",
     "others_product": "reduce_prod",  # the gradient's kernel; its VJP runs in the second order
