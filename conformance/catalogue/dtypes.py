@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from conformance.expect import raises, returns, value
+from conformance.expect import any_value, raises, returns, value
 from conformance.protocol import ErrorKind
 from conformance.registry import Oracle, scenario
 
@@ -407,3 +407,111 @@ def _(fw):
 )
 def _(fw):
     return fw.constant(3) / fw.constant(2)
+
+
+@scenario(
+    "dtypes.int32_range_decides_int64",
+    spec="D03",
+    statement="a list of Python ints is int32 while every value fits in [-2**31, 2**31), int64 "
+    "beyond either end",
+    expect=returns([
+        value([2**31 - 1], dtype="int32"),
+        value([2**31], dtype="int64"),
+        value([-(2**31)], dtype="int32"),
+        value([-(2**31) - 1], dtype="int64"),
+    ]),
+    oracle_exempt="a conversion, not a derivative",
+)
+def _(fw):
+    return [
+        fw.constant([2**31 - 1]),
+        fw.constant([2**31]),
+        fw.constant([-(2**31)]),
+        fw.constant([-(2**31) - 1]),
+    ]
+
+
+@scenario(
+    "dtypes.int_beyond_int64_rejected",
+    spec="D03",
+    statement="a Python int beyond int64 is a ValueError (out-of-range integer)",
+    expect=raises(ErrorKind.INVALID_ARGUMENT, "ValueError"),
+)
+def _(fw):
+    return fw.constant([2**63])
+
+
+@scenario(
+    "dtypes.numpy_array_cast_to_explicit_dtype",
+    spec="D03",
+    statement="a NumPy array with an explicit dtype is cast: float64 and int arrays to float32, a "
+    "float array to int32 (truncating), a complex array to float32 (its real part)",
+    expect=returns([
+        value([1.5, 2.0]), value([1.0, 2.0]), value([1], dtype="int32"), value([1.0]),
+    ]),
+    oracle_exempt="a conversion, not a derivative",
+)
+def _(fw):
+    return [
+        fw.constant(np.array([1.5, 2.0]), dtype=fw.float32),
+        fw.constant(np.array([1, 2]), dtype=fw.float32),
+        fw.constant(np.array([1.5]), dtype=fw.int32),
+        fw.constant(np.array([1 + 1j]), dtype=fw.float32),
+    ]
+
+
+@scenario(
+    "dtypes.numpy_object_array_rejected",
+    spec="D03",
+    statement="a NumPy object array is a ValueError (unsupported object type)",
+    expect=raises(ErrorKind.INVALID_ARGUMENT, "ValueError"),
+)
+def _(fw):
+    return fw.constant(np.array([1, None], dtype=object))
+
+
+@scenario(
+    "dtypes.python_floats_not_converted_to_int",
+    spec="D03",
+    statement="a list of Python floats with dtype=int32 is a TypeError, even for whole numbers",
+    expect=raises(ErrorKind.INVALID_ARGUMENT, "TypeError"),
+)
+def _(fw):
+    return fw.constant([1.0, 2.0], dtype=fw.int32)
+
+
+@scenario(
+    "dtypes.python_values_widen_to_explicit_dtype",
+    spec="D03",
+    statement="Python bools convert to an explicit int32 and floats to complex64",
+    expect=returns([value([1], dtype="int32"), value([1.5 + 0j], dtype="complex64")]),
+    features=["complex"],
+    oracle_exempt="a conversion, not a derivative",
+)
+def _(fw):
+    return [fw.constant([True], dtype=fw.int32), fw.constant([1.5], dtype=fw.complex64)]
+
+
+@scenario(
+    "dtypes.empty_lists_are_float32",
+    spec="D03",
+    statement="an empty list is a float32 tensor of shape [0], a list of empty lists [2, 0]",
+    expect=returns([any_value("float32", [0]), any_value("float32", [2, 0])]),
+)
+def _(fw):
+    return [fw.constant([]), fw.constant([[], []])]
+
+
+@scenario(
+    "dtypes.numpy_scalars_in_lists",
+    spec="D03",
+    statement="NumPy scalars in a list decide its dtype: a float32 one with Python floats is "
+    "float32, float64 beside float32 is float64",
+    expect=returns([value([1.0, 2.0]), value([1.0, 2.0], dtype="float64")]),
+    oracle_exempt="a conversion, not a derivative",
+)
+def _(fw):
+    return [
+        fw.constant([np.float32(1.0), 2.0]),
+        fw.constant([np.float64(1.0), np.float32(2.0)]),
+    ]

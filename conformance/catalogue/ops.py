@@ -14,7 +14,8 @@ OP14 (variable assignment) is in ``variables.py``.
 
 from __future__ import annotations
 
-from conformance.expect import returns, value
+from conformance.expect import raises, returns, value
+from conformance.protocol import ErrorKind
 from conformance.registry import Oracle, scenario
 
 _KINK = "the value at a kink is a convention (a subgradient); finite differences are undefined"
@@ -1131,3 +1132,49 @@ def _(fw):
 def _(fw):
     x = fw.constant([[1.0, 2.0], [4.0, 3.0], [5.0, 6.0]])
     return [fw.reduce_max(x, axis=1), fw.reduce_mean(x, axis=1), fw.reduce_sum(x, axis=1)]
+
+
+# ---- Python protocols on tensors ---------------------------------------------------------------
+
+
+@scenario(
+    "ops.len_and_iteration",
+    spec="J (implied)",
+    statement="len() of a vector is its first dimension and iterating gives its elements",
+    expect=returns([3, [1.0, 2.0, 3.0]]),
+    oracle_exempt="Python protocols, not derivatives",
+)
+def _(fw):
+    x = fw.constant([1.0, 2.0, 3.0])
+    return [len(x), list(x)]
+
+
+@scenario(
+    "ops.len_of_scalar_rejected",
+    spec="J (implied)",
+    statement="len() of a scalar tensor is a TypeError",
+    expect=raises(ErrorKind.INVALID_ARGUMENT, "TypeError"),
+)
+def _(fw):
+    return len(fw.constant(1.0))
+
+
+@scenario(
+    "ops.iterating_a_scalar_rejected",
+    spec="J (implied)",
+    statement="iterating over a scalar tensor is a TypeError",
+    expect=raises(ErrorKind.INVALID_ARGUMENT, "TypeError"),
+)
+def _(fw):
+    return list(fw.constant(1.0))
+
+
+@scenario(
+    "ops.shape_compares_with_sequences",
+    spec="J (implied)",
+    statement="a tensor's shape equals a tuple or list of its dimensions and differs from others",
+    expect=returns([True, True, True, False]),
+)
+def _(fw):
+    x = fw.constant([1.0, 2.0])
+    return [x.shape == (2,), x.shape != (3,), x.shape == [2], x.shape != (2,)]
