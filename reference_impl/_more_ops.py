@@ -76,12 +76,13 @@ __all__ = [
 _DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0"
 
 
-def _op_error(op: str, message: str) -> errors.InvalidArgumentError:
-    """An InvalidArgumentError worded as TensorFlow's eager kernels word theirs."""
+def _op_error(op: str, message: str, name: str = "") -> errors.InvalidArgumentError:
+    """An InvalidArgumentError worded as TensorFlow's eager kernels word theirs (``name``: the
+    Python op name TensorFlow appends, where its wrapper passes one)."""
     return errors.InvalidArgumentError(
         None,
         None,
-        f"{{{{function_node __wrapped__{op}_device_{_DEVICE}}}}} {message} [Op:{op}] name: ",
+        f"{{{{function_node __wrapped__{op}_device_{_DEVICE}}}}} {message} [Op:{op}] name: {name}",
     )
 
 
@@ -872,6 +873,7 @@ def diag_part(input: Any, name: str | None = None, k: int = 0) -> Tensor:  # noq
         raise _op_error(
             "MatrixDiagPartV3",
             f"input must be at least 2-dim, received shape: {list(np.shape(x._value))}",
+            "diag_part",
         )
     if k != 0:
         raise NotImplementedError("reference_impl's tf.linalg.diag_part supports only k=0")

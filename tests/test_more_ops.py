@@ -523,17 +523,22 @@ ERROR_CASES = {
 }
 
 
+# TensorFlow's CPU build routes these through its oneDNN kernel (_MklNativeConv2D), whose messages
+# are a build detail: only the exception type is compared.
+MESSAGES_NAME_ONEDNN_KERNELS = {"conv2d_channel_mismatch", "conv2d_lowercase_padding"}
+
+
 @pytest.mark.parametrize("name", sorted(ERROR_CASES))
 def test_errors_have_tensorflows_type(name: str, real_tf: Any) -> None:
-    """Bad input raises the exception type TensorFlow raises (its message for Python-side checks)."""
+    """Bad input raises TensorFlow's exception type, with its message."""
     kinds = []
     for fw in (rtf, real_tf):
         with pytest.raises(Exception) as info:  # noqa: PT011 - the type itself is compared below
             ERROR_CASES[name](fw)
         kinds.append((type(info.value).__name__, str(info.value)))
     assert kinds[0][0] == kinds[1][0], f"error={kinds[0]}, but should be {kinds[1]} [{name}]"
-    if kinds[1][0] == "ValueError":
-        assert kinds[0][1] == kinds[1][1]
+    if name not in MESSAGES_NAME_ONEDNN_KERNELS:
+        assert kinds[0][1] == kinds[1][1], f"message={kinds[0][1]!r}, but should be {kinds[1][1]!r}"
 
 
 def test_unsupported_arguments_fail_clearly() -> None:
