@@ -120,6 +120,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep the cells of an interrupted run in DIR/.partial-results.jsonl, run the rest",
     )
+    report.add_argument(
+        "--fuzz",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a fuzz.json written by `tapeconf fuzz`: the HTML report shows its findings and "
+        "divergence profiles",
+    )
     report.add_argument("--quiet", action="store_true", help="no progress output, only errors")
     report.set_defaults(handler=_report)
 
@@ -209,7 +217,7 @@ def _fail(message: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one ``tapeconf`` command and return its exit status."""
-    from conformance.fuzz import FuzzSetupError
+    from conformance.fuzz import FuzzFileError, FuzzSetupError
     from conformance.report import ReportOutputError, ResultsFileError, ResumeError
     from conformance.report.worker import AdapterSpecError
 
@@ -232,6 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ResultsFileError,
         ResumeError,
         FuzzSetupError,
+        FuzzFileError,
     ) as error:
         return _fail(str(error))
     except Exception as error:  # a bug: never exit 1, which CI reads as "cells failed/changed"
@@ -262,6 +271,11 @@ def _report(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         return _fail("--jobs must be at least 1")
     specs = resolve_adapter_specs(args.adapter)
+    fuzz = None
+    if args.fuzz is not None:
+        from conformance.fuzz.output import load_fuzz_document
+
+        fuzz = load_fuzz_document(args.fuzz)  # before the run: a bad file costs nothing
     progress = Progress(quiet=args.quiet)
     try:
         with _sigterm_as_exception():
@@ -273,6 +287,7 @@ def _report(args: argparse.Namespace) -> int:
                 startup_timeout=args.startup_timeout,
                 resume=args.resume,
                 progress=progress,
+                fuzz=fuzz,
             )
     except (KeyboardInterrupt, Terminated) as stop:
         progress.close()

@@ -121,3 +121,79 @@ def test_the_throughput_benchmark_runs(tmp_path):
     assert "| reference | 5 (5) |" in done.stdout
     (row,) = json.loads(out.read_text())
     assert row["programs"] == 5 and row["ms_per_program"]["tensorflow"] > 0
+
+
+def test_the_html_report_shows_a_fuzz_run_when_given(tmp_path):
+    """`tapeconf report --fuzz FILE`: the page gets a section with the findings and profiles."""
+    from conformance.fuzz.output import load_fuzz_document
+    from conformance.registry import get
+    from conformance.report import generate_report
+
+    fuzz_file = tmp_path / "fuzz.json"
+    fuzz_file.write_text(json.dumps(_fuzz_document()))
+    generate_report(
+        ["reference"],
+        tmp_path / "report",
+        scenarios=[get("tutorial.watched_constant")],
+        fuzz=load_fuzz_document(fuzz_file),
+    )
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert '<section id="fuzz">' in page
+    assert "values|torch|plain derivative" in page and "None → value" not in page
+    assert "<td>None</td><td>value</td><td>7</td>" in page
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{", "cannot read it as JSON"),
+        ('{"kind": "other"}', "not a tapeconf fuzz result"),
+        ('{"kind": "tapeconf-fuzz", "schema_version": true}', "schema_version True"),
+        ('{"kind": "tapeconf-fuzz", "schema_version": 1}', "missing programs"),
+    ],
+)
+def test_a_bad_fuzz_file_is_a_one_line_error_before_anything_runs(
+    tmp_path, capsys, content, message
+):
+    bad = tmp_path / "fuzz.json"
+    bad.write_text(content)
+    assert (
+        main(["report", "--adapter", "reference", "--out", str(tmp_path / "r"), "--fuzz", str(bad)])
+        == 2
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+    assert not (tmp_path / "r" / "results.json").exists()
+
+
+def _fuzz_document() -> dict:
+    finding = {
+        "oracle": "values",
+        "adapter": "torch",
+        "signature": "values|torch|plain derivative",
+        "detail": "result=0.0, but should be 1.0",
+        "source": WORKS,
+        "features": [],
+        "tensorflow": None,
+        "observed": None,
+        "oracle_verdicts": {},
+        "scenario": "",
+    }
+    profile = {
+        "tensorflow": "None",
+        "adapter": "value",
+        "count": 7,
+        "smallest": WORKS,
+        "tensorflow_observed": "returned None",
+        "adapter_observed": "returned 6.0",
+    }
+    return {
+        "schema_version": 1,
+        "kind": "tapeconf-fuzz",
+        "programs": 10,
+        "settings": {"seed": 1},
+        "commit": None,
+        "adapters": {"tensorflow": {"version": "2.21.0", "programs": 10, "unsupported": 0}},
+        "findings": [finding],
+        "profiles": {"torch": [profile]},
+    }

@@ -7,8 +7,12 @@ observed with TensorFlow's observation and with a finite-difference oracle (``co
 
 from __future__ import annotations
 
-__all__ = ["FuzzSetupError"]
+__all__ = ["FuzzFileError", "FuzzSetupError"]
 
 
 class FuzzSetupError(RuntimeError):
     """``tapeconf fuzz`` cannot start: Hypothesis or TensorFlow (its oracle) is missing."""
+
+
+class FuzzFileError(ValueError):
+    """A ``--fuzz`` file that is not a ``tapeconf fuzz`` result; the message says which part."""

@@ -9,15 +9,27 @@ smallest program). ``FUZZ.md`` says the same for people.
 from __future__ import annotations
 
 import datetime
+import html
 import json
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from conformance.fuzz.session import FuzzResult
+from conformance.fuzz import FuzzFileError
 from conformance.report.results import write_atomically
 
-__all__ = ["FUZZ_SCHEMA_VERSION", "fuzz_document", "fuzz_markdown", "write_fuzz_files"]
+if TYPE_CHECKING:  # the session needs Hypothesis; reading a fuzz.json does not
+    from conformance.fuzz.session import FuzzResult
+
+__all__ = [
+    "FUZZ_SCHEMA_VERSION",
+    "FuzzFileError",
+    "fuzz_document",
+    "fuzz_html",
+    "fuzz_markdown",
+    "load_fuzz_document",
+    "write_fuzz_files",
+]
 
 FUZZ_SCHEMA_VERSION = 1
 
@@ -177,3 +189,67 @@ def write_fuzz_files(document: dict[str, Any], out: Path) -> list[Path]:
     }
     write_atomically(files)
     return list(files)
+
+
+def load_fuzz_document(path: Path) -> dict[str, Any]:
+    """A ``fuzz.json`` written by ``tapeconf fuzz``, checked enough to render it."""
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise FuzzFileError(f"--fuzz {path}: cannot read it as JSON ({error})") from None
+    if not isinstance(document, dict) or document.get("kind") != "tapeconf-fuzz":
+        raise FuzzFileError(
+            f'--fuzz {path}: not a tapeconf fuzz result (no "kind": "tapeconf-fuzz")'
+        )
+    version = document.get("schema_version")
+    if type(version) is not int or version != FUZZ_SCHEMA_VERSION:
+        raise FuzzFileError(
+            f"--fuzz {path}: schema_version {version!r}, but this tapeconf reads "
+            f"{FUZZ_SCHEMA_VERSION} (rerun tapeconf fuzz)"
+        )
+    missing = [
+        key for key in ("programs", "findings", "profiles", "adapters") if key not in document
+    ]
+    if missing:
+        raise FuzzFileError(f"--fuzz {path}: missing {', '.join(missing)}")
+    return document
+
+
+def fuzz_html(document: dict[str, Any]) -> str:
+    """The HTML report's section on a fuzz run: counts, findings, divergence profiles."""
+    e = html.escape
+    rows = "".join(
+        f"<tr><td>{e(name)}</td><td>{e(str(block.get('version') or '–'))}</td>"
+        f"<td>{block.get('programs', 0)}</td><td>{block.get('unsupported', 0)}</td></tr>"
+        for name, block in document["adapters"].items()
+    )
+    findings = (
+        "".join(
+            f"<details><summary>{e(f['oracle'])} on {e(f['adapter'])}: <code>{e(f['signature'])}</code>"
+            f"</summary><p>{e(f['detail'])}</p><pre>{e(f['source'])}</pre>"
+            f"<p>TensorFlow: {e((f.get('tensorflow') or {}).get('summary', '–'))}<br>"
+            f"{e(f['adapter'])}: {e((f.get('observed') or {}).get('summary', '–'))}</p></details>"
+            for f in document["findings"]
+        )
+        or "<p>No difference found.</p>"
+    )
+    profiles = "".join(
+        f"<h3>{e(adapter)}</h3><table><thead><tr><th>TensorFlow</th><th>{e(adapter)}</th>"
+        "<th>programs</th><th>smallest</th></tr></thead><tbody>"
+        + "".join(
+            f"<tr><td>{e(p['tensorflow'])}</td><td>{e(p['adapter'])}</td><td>{p['count']}</td>"
+            f"<td><details><summary>program</summary><pre>{e(p['smallest'])}</pre></details></td></tr>"
+            for p in entries
+        )
+        + "</tbody></table>"
+        for adapter, entries in document["profiles"].items()
+    )
+    return (
+        '<section id="fuzz">\n<h2>Generated programs (tapeconf fuzz)</h2>\n'
+        f'<p class="meta">{document["programs"]} programs, seed '
+        f"{e(str(document.get('settings', {}).get('seed')))}, commit {e(str(document.get('commit')))}; "
+        f"{len(document['findings'])} findings.</p>\n"
+        "<table><thead><tr><th>adapter</th><th>version</th><th>programs</th><th>unsupported</th>"
+        f"</tr></thead><tbody>{rows}</tbody></table>\n<h3>Findings</h3>\n{findings}\n"
+        f"<h3>Divergence profiles</h3>\n{profiles or '<p>(no other framework ran)</p>'}\n</section>"
+    )

@@ -116,13 +116,16 @@ def _prepare_directory(out: Path) -> Path:
     return out
 
 
-def write_report_files(document: dict[str, Any], out: Path) -> list[Path]:
-    """Write the three report files atomically (all rendered before any is replaced)."""
+def write_report_files(
+    document: dict[str, Any], out: Path, fuzz: dict[str, Any] | None = None
+) -> list[Path]:
+    """Write the three report files atomically (all rendered before any is replaced); the HTML
+    page shows ``fuzz`` (a ``tapeconf fuzz`` result) when given."""
     texts = {
         out / "results.json": json.dumps(document, indent=1, ensure_ascii=False, allow_nan=False)
         + "\n",
         out / "REPORT.md": render_markdown(document),
-        out / "report.html": render_html(document),
+        out / "report.html": render_html(document, fuzz),
     }
     try:
         write_atomically(texts)
@@ -168,6 +171,7 @@ def generate_report(
     resume: bool = False,
     progress: Progress | None = None,
     scenarios: Sequence[Scenario] | None = None,
+    fuzz: dict[str, Any] | None = None,
 ) -> ReportRun:
     """Run every scenario on the adapters ``specs`` and write the report files into ``out``.
 
@@ -176,7 +180,7 @@ def generate_report(
     (``ResumeError`` when it holds cells of adapters not in ``specs``; cells of an adapter that
     is another version now run again). ``startup_timeout`` bounds each worker's start-up
     (default: ``timeout_cap`` when given, else 180 s). ``scenarios`` runs part of the catalogue
-    (default: all of it).
+    (default: all of it). ``fuzz``: a ``tapeconf fuzz`` result the HTML page shows.
     """
     scenarios = list(all_scenarios() if scenarios is None else scenarios)
     progress = progress or Progress(quiet=True)
@@ -237,7 +241,7 @@ def generate_report(
         environment=collect_environment(result.adapters, _foreign_runtime(specs, result.runtimes)),
         seconds=seconds,
     )
-    paths = write_report_files(document, out)
+    paths = write_report_files(document, out, fuzz)
     log.remove()
     return ReportRun(document, paths)
 

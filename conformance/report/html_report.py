@@ -63,16 +63,19 @@ def _columns(document: dict[str, Any]) -> list[tuple[str, str | None, str]]:
     return columns
 
 
-def render_html(document: dict[str, Any]) -> str:
-    """The whole page."""
-    body = "\n".join(
-        [
-            _header(document),
-            _matrix(document),
-            _scenario_table(document),
-            _mappings(document),
-        ]
-    )
+def render_html(document: dict[str, Any], fuzz: dict[str, Any] | None = None) -> str:
+    """The whole page; with ``fuzz`` (a ``tapeconf fuzz`` result), its section too."""
+    sections = [
+        _header(document),
+        _matrix(document),
+        _scenario_table(document),
+        _mappings(document),
+    ]
+    if fuzz is not None:
+        from conformance.fuzz.output import fuzz_html
+
+        sections.append(fuzz_html(fuzz))
+    body = "\n".join(sections)
     return printable(  # the embedded JSON has none: json.dumps escapes control characters
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -131,7 +134,9 @@ def _suite_power() -> str:
     from conformance.mutation import suite_power
 
     power = suite_power()
-    return f'<p class="meta">Suite power: {_e(power)} (see docs/mutation.md).</p>\n' if power else ""
+    return (
+        f'<p class="meta">Suite power: {_e(power)} (see docs/mutation.md).</p>\n' if power else ""
+    )
 
 
 def _legend() -> str:
