@@ -1178,3 +1178,54 @@ def _(fw):
 def _(fw):
     x = fw.constant([1.0, 2.0])
     return [x.shape == (2,), x.shape != (3,), x.shape == [2], x.shape != (2,)]
+
+
+@scenario(
+    "ops.autopacked_list_operand_is_differentiable",
+    spec="J (implied)",
+    statement="a Python list holding a watched tensor, used as an operand, is packed into one "
+    "tensor on the tape: the gradient reaches the tensor inside (flat and nested lists)",
+    expect=returns([3.0, 2.0]),
+    oracle=Oracle(
+        lambda fw, y: (
+            fw.reduce_sum(fw.multiply(fw.constant([3.0, 4.0], dtype=y.dtype), [y, 2.0])),
+            fw.reduce_sum(fw.add(fw.ones([2, 2], dtype=y.dtype), [[y, 1.0], [2.0, y]])),
+        ),
+        at=(2.0,),
+        pick=lambda d: [d.first[0][0], d.first[1][0]],
+    ),
+)
+def _(fw):
+    y = fw.constant(2.0)
+    with fw.GradientTape(persistent=True) as tape:
+        tape.watch(y)
+        flat = fw.reduce_sum(fw.multiply(fw.constant([3.0, 4.0]), [y, 2.0]))
+        nested = fw.reduce_sum(fw.add(fw.ones([2, 2]), [[y, 1.0], [2.0, y]]))
+    return [tape.gradient(flat, y), tape.gradient(nested, y)]
+
+
+@scenario(
+    "ops.tensors_print_as_tensorflow",
+    spec="OP15",
+    statement="repr and str of tensors and variables: shape, dtype and NumPy's text, a matrix's "
+    "on its own lines",
+    expect=returns([
+        "<tf.Tensor: shape=(2,), dtype=float32, numpy=array([1., 2.], dtype=float32)>",
+        "<tf.Tensor: shape=(2, 2), dtype=float32, numpy=\narray([[1., 2.],\n       [3., 4.]], "
+        "dtype=float32)>",
+        "tf.Tensor(\n[[1. 2.]\n [3. 4.]], shape=(2, 2), dtype=float32)",
+        "tf.Tensor(1.5, shape=(), dtype=float32)",
+        "<tf.Variable 'Variable:0' shape=(2, 2) dtype=float32, numpy=\narray([[1., 2.],\n"
+        "       [3., 4.]], dtype=float32)>",
+    ]),
+    features=["variables"],
+)
+def _(fw):
+    matrix = fw.constant([[1.0, 2.0], [3.0, 4.0]])
+    return [
+        repr(fw.constant([1.0, 2.0])),
+        repr(matrix),
+        str(matrix),
+        str(fw.constant(1.5)),
+        repr(fw.Variable([[1.0, 2.0], [3.0, 4.0]])),
+    ]
