@@ -403,14 +403,18 @@ class GradientTape:
                 f"({tuple(source.shape)}) to match."
             )
         tape = self._begin_gradient(per_call_site=False)
-        _unconnected(unconnected_gradients)  # validated; unconnected results are zeros regardless
+        mode = _unconnected(unconnected_gradients)
         (row,) = self._rows(tape, _check_tensor(target), [_check_tensor(source)], batch=True)
         full_shape = tuple(target.shape) + tuple(source.shape)[1:]
         self._consume()
         if row is not None and not experimental_use_pfor:
             _check_loop_dtype(target, row[0])
         if row is None:
-            return _ops.zeros(full_shape, target._dtype)
+            # TensorFlow's rows are gradients: with "zero" each is zeros like the source (so the
+            # result has the source's dtype); with "none" there are no rows, and the result is
+            # zeros of the target's dtype (kept for compatibility, whatever was asked)
+            zeros_dtype = source.dtype if mode is UnconnectedGradients.ZERO else target._dtype
+            return _ops.zeros(full_shape, zeros_dtype)
         stacked = _ops.stack(row, axis=1)  # [batch, target row, source...]
         return _ops.reshape(stacked, full_shape)
 

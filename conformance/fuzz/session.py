@@ -12,6 +12,8 @@ tallied into each adapter's divergence profile, with the smallest program that s
 
 from __future__ import annotations
 
+import ast
+import builtins
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -323,10 +325,8 @@ class Fuzzer:
                 smaller = without(program, statement)
                 if smaller.source() == program.source():
                     continue
-                try:
-                    compile(smaller.source(), "<program>", "exec")
-                except SyntaxError:
-                    continue
+                if not _self_contained(smaller.source()):
+                    continue  # it would read a name it no longer defines
                 found = self._findings(self._run(smaller, tally=False), oracle=False)
                 same = [f for f in found if f.signature == finding.signature]
                 if same:
@@ -510,6 +510,22 @@ class Fuzzer:
             if size < entry.size:
                 entry.source, entry.size = source, size
                 entry.tensorflow, entry.observed = tf.describe(), observation.describe()
+
+
+def _self_contained(source: str) -> bool:
+    """Whether ``source`` parses and reads only names it defines (or ``fw``, ``np``, builtins)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    defined = {"fw", "np", *dir(builtins)}
+    read = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (defined if isinstance(node.ctx, ast.Store) else read).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.arg)):
+            defined.add(node.name if isinstance(node, ast.FunctionDef) else node.arg)
+    return read <= defined
 
 
 def _returned(program: Program, observation: Observation | None, call_name: str) -> list[Any]:
