@@ -63,8 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tapeconf",
         description="Conformance of reverse-mode autodiff tape semantics "
         "(tf.GradientTape is the spec) across frameworks.",
-        epilog="Exit status: 0 as expected, 1 failing cells (diff: semantic changes), "
-        "2 usage or input error.",
+        epilog="Exit status: 0 as expected, 1 failing cells (diff: semantic changes; fuzz: "
+        "findings), 2 usage or input error, 3 a bug in tapeconf, 130 interrupted, 143 terminated.",
     )
     parser.add_argument("--version", action="version", version=f"tapeconf {_version()}")
     verbs = parser.add_subparsers(dest="verb", metavar="COMMAND", parser_class=_Parser)
@@ -128,7 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="a fuzz.json written by `tapeconf fuzz`: the HTML report shows its findings and "
         "divergence profiles",
     )
-    report.add_argument("--quiet", action="store_true", help="no progress output, only errors")
+    report.add_argument(
+        "--quiet", action="store_true", help="no progress output (warnings and errors still show)"
+    )
     report.set_defaults(handler=_report)
 
     diff = verbs.add_parser(
