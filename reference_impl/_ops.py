@@ -149,20 +149,36 @@ def _check_dtypes(op: str, tensors: Sequence[Tensor], name: str = "", first_inde
 
 
 def _matching(op: str, values: Sequence[Any], name: str = "", first_index: int = 0) -> list[Tensor]:
-    """The operands of an op on TensorFlow's eager fast path (see the top of this section)."""
-    tensors: list[Any] = [
-        v if isinstance(v, Tensor) else v._as_tensor() if hasattr(v, "_as_tensor") else None
-        for v in values
-    ]
+    """The operands of an op on TensorFlow's eager fast path (see the top of this section).
+
+    Without a tensor among them, the first value that carries a dtype decides: a variable, or a
+    NumPy scalar (``np.float64`` excepted: it is a Python float); a variable of another dtype is
+    then TensorFlow's ValueError (``tf.multiply(np.int8(1), tf.Variable(1.5))``).
+    """
+    tensors: list[Any] = [v if isinstance(v, Tensor) else None for v in values]
     first = next((t for t in tensors if t is not None), None)
+    if first is None:
+        decides = next((v for v in values if _carries_dtype(v)), None)
+        if decides is not None:
+            first = convert(decides)
+            tensors[next(i for i, v in enumerate(values) if v is decides)] = first
     for index, value in enumerate(values):
-        if tensors[index] is None:
-            if first is None:
-                first = tensors[index] = convert(value)
-            else:
-                tensors[index] = _like(value, first)
+        if tensors[index] is not None:
+            continue
+        if first is None:
+            first = tensors[index] = convert(value)
+        elif hasattr(value, "_as_tensor"):
+            tensors[index] = convert(value, first._dtype if hasattr(value, "assign") else None)
+        else:
+            tensors[index] = _like(value, first)
     _check_dtypes(op, tensors, name, first_index)
     return tensors
+
+
+def _carries_dtype(value: Any) -> bool:
+    return hasattr(value, "_as_tensor") or (
+        isinstance(value, np.generic) and type(value) is not np.float64
+    )
 
 
 def _binary_operands(x: Any, y: Any, op: str, hinted: bool = False) -> tuple[Tensor, Tensor]:
@@ -572,6 +588,16 @@ def _mean_kernel(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 
 _sum = Primitive("reduce_sum", _sum_kernel, tf_name="Sum")
 _mean = Primitive("reduce_mean", _mean_kernel, tf_name="Mean")
+_REDUCTION = "input:T, reduction_indices:Tidx -> output:T; attr=keep_dims:bool,default=false"
+_REDUCTION_TRAITS = "; attr=Tidx:type,default=DT_INT32,allowed=[DT_INT32, DT_INT64]"
+_QUANTIZED = ("qint8", "quint8", "qint32")
+for _primitive in (_sum, _mean):
+    _primitive.kernels(
+        ("float", "double", "int32", "uint8", "int16", "int8", "complex64", "int64", *_QUANTIZED)
+        + ("bfloat16", "qint16", "quint16", "uint16", "complex128", "half", "uint32", "uint64"),
+        _REDUCTION,
+    )
+    _primitive.kernel.traits = _REDUCTION_TRAITS
 _max = Primitive(
     "reduce_max",
     lambda x, axis=None, keepdims=False: _ns(x).max(x, axis=axis, keepdims=keepdims),
@@ -585,6 +611,12 @@ defvjp(
     ),
 )
 defvjp(_max, _max_grad)
+_max.kernels(
+    ("float", "double", "int32", "uint8", "int16", "int8", "int64", "bfloat16", "uint16", "half")
+    + ("uint32", "uint64", *_QUANTIZED, "qint16", "quint16"),
+    _REDUCTION,
+)
+_max.kernel.traits = _REDUCTION_TRAITS
 
 _broadcast_to = Primitive(
     "broadcast_to",
@@ -1180,6 +1212,8 @@ def _reduce(primitive: Primitive, x: Any, axis: Any, keepdims: bool) -> Tensor:
     # (values it converts go through its slow path, whose errors do not)
     name = "" if _is_tensor_like(x) else None
     x = _tensor(x)
+    if primitive.kernel is not None:
+        primitive.kernel.check(x._dtype)
     axes = _axes(axis)
     rank = np.ndim(x._value)
     for a in axes or ():

@@ -274,6 +274,10 @@ def ops_without_a_kernel_for_the_dtype(tf):
         "softmax(int)": lambda: tf.nn.softmax(tf.constant([1, 2])),
         "square(2)": lambda: tf.square(2),
         "round(int)": lambda: tf.round(tf.constant(3)),
+        "reduce_sum(bool)": lambda: tf.reduce_sum(tf.constant([True])),
+        "reduce_mean(string)": lambda: tf.reduce_mean(tf.constant(["a"])),
+        "reduce_max(complex)": lambda: tf.reduce_max(tf.constant([1j])),
+        "reduce_sum(complex)": lambda: tf.reduce_sum(tf.constant([1j, 2.0])),
         "abs(complex)": lambda: tf.abs(tf.constant(3 + 4j)),
     }
     return {name: _attempt(case) for name, case in cases.items()}
@@ -295,6 +299,29 @@ def binary_ops_without_a_kernel_for_the_dtype(tf):
             results[f"{op}({dtype})"] = _attempt(lambda op=op, v=value: getattr(tf.math, op)(v, v))
     results["matmul(bool)"] = _attempt(lambda: tf.matmul([[True]], [[True]]))
     return results
+
+
+@program()
+def numpy_scalars_decide_beside_a_variable(tf):
+    # without a tensor operand, TF's fast path lets the first value carrying a dtype decide:
+    # a variable, or a NumPy scalar (np.float64 is a Python float and does not)
+    v, vi = tf.Variable(1.5), tf.Variable(1)
+    cases = {}
+    for label, scalar in (
+        ("float16", np.float16(1.5)),
+        ("float32", np.float32(1.5)),
+        ("float64", np.float64(1.5)),
+        ("int8", np.int8(1)),
+        ("int32", np.int32(1)),
+        ("bool", np.bool_(True)),
+        ("float16 array", np.array([1.5], np.float16)),
+    ):
+        for var_label, var in (("float var", v), ("int var", vi)):
+            cases[f"{label}, {var_label}"] = _attempt(lambda s=scalar, w=var: tf.multiply(s, w))
+            cases[f"{var_label}, {label}"] = _attempt(lambda s=scalar, w=var: tf.minimum(w, s))
+    cases["int8, float32"] = tf.multiply(np.int8(1), np.float32(2.0))
+    cases["int8, tensor"] = tf.multiply(np.int8(1), tf.constant(2.0))
+    return cases
 
 
 @program()
