@@ -515,3 +515,34 @@ def _(fw):
         fw.constant([np.float32(1.0), 2.0]),
         fw.constant([np.float64(1.0), np.float32(2.0)]),
     ]
+
+
+@scenario(
+    "dtypes.integer_mean_truncates_toward_zero",
+    spec="D03",
+    statement="reduce_mean of negative int32 values truncates toward zero: -1.5 gives -1",
+    expect=returns([value(-1, dtype="int32"), value(-1, dtype="int32")]),
+    oracle_exempt="an integer reduction, not a derivative",
+)
+def _(fw):
+    return [fw.reduce_mean(fw.constant([-1, -2])), fw.reduce_mean(fw.constant([-3, 0]))]
+
+
+@scenario(
+    "dtypes.cast_between_complex_and_real_gradients",
+    spec="D01, D02",
+    statement="through cast complex -> float32 the gradient is complex (3+0j); through float32 "
+    "-> complex it is real (1.0)",
+    expect=returns([value(3 + 0j, dtype="complex64"), 1.0]),
+    features=["complex"],
+    oracle_exempt="TF's complex gradient convention; the oracle differentiates real functions",
+)
+def _(fw):
+    z = fw.constant(1.0 + 2.0j, dtype=fw.complex64)
+    x = fw.constant(2.0)
+    c = fw.constant(1.0 + 1.0j, dtype=fw.complex64)
+    with fw.GradientTape(persistent=True) as tape:
+        tape.watch([z, x])
+        to_real = fw.cast(z, fw.float32) * 3.0
+        to_complex = fw.real(fw.cast(x, fw.complex64) * c)
+    return [tape.gradient(to_real, z), tape.gradient(to_complex, x)]

@@ -1229,3 +1229,120 @@ def _(fw):
         str(fw.constant(1.5)),
         repr(fw.Variable([[1.0, 2.0], [3.0, 4.0]])),
     ]
+
+
+# ---- which dtypes each op accepts --------------------------------------------------------------
+
+
+@scenario(
+    "ops.integer_ops_keep_ints",
+    spec="OP16",
+    statement="round, sign, abs, relu and square accept int32 and return int32",
+    expect=returns([
+        value([1, -2], dtype="int32"), value([1, -1], dtype="int32"), value([1, 2], dtype="int32"),
+        value([1, 0], dtype="int32"), value([1, 4], dtype="int32"),
+    ]),
+    oracle_exempt="integer forward values, not derivatives",
+)
+def _(fw):
+    i = fw.constant([1, -2])
+    return [fw.round(i), fw.sign(i), fw.abs(i), fw.relu(i), fw.square(i)]
+
+
+@scenario(
+    "ops.sqrt_rejects_int",
+    spec="OP16",
+    statement="sqrt (like exp, log, sin, tanh) has no int32 kernel: an InvalidArgumentError",
+    expect=raises(ErrorKind.UNKNOWN, match="not in the list of allowed values"),  # no rule yet
+)
+def _(fw):
+    return fw.sqrt(fw.constant([1, 4]))
+
+
+@scenario(
+    "ops.floor_rejects_int",
+    spec="OP16",
+    statement="floor has float kernels only: int32 is an InvalidArgumentError",
+    expect=raises(ErrorKind.UNKNOWN, match="not in the list of allowed values"),  # no rule yet
+)
+def _(fw):
+    return fw.floor(fw.constant([1, 2]))
+
+
+@scenario(
+    "ops.softmax_rejects_int",
+    spec="OP16",
+    statement="softmax has float kernels only: int32 is an InvalidArgumentError",
+    expect=raises(ErrorKind.UNKNOWN, match="not in the list of allowed values"),  # no rule yet
+)
+def _(fw):
+    return fw.softmax(fw.constant([1, 2]))
+
+
+@scenario(
+    "ops.abs_rejects_bool",
+    spec="OP16",
+    statement="abs has no bool kernel: an InvalidArgumentError",
+    expect=raises(ErrorKind.UNKNOWN, match="not in the list of allowed values"),  # no rule yet
+)
+def _(fw):
+    return fw.abs(fw.constant([True, False]))
+
+
+@scenario(
+    "ops.comparisons_are_elementwise_bool",
+    spec="J (implied)",
+    statement="<, <=, >, >=, == and != on tensors are elementwise and give bool tensors",
+    expect=returns([
+        value([True, False], dtype="bool"), value([True, False], dtype="bool"),
+        value([False, True], dtype="bool"), value([False, True], dtype="bool"),
+        value([True, False], dtype="bool"), value([False, True], dtype="bool"),
+    ]),
+    oracle_exempt="comparisons, not derivatives",
+)
+def _(fw):
+    x = fw.constant([1.0, 2.0])
+    y = fw.constant([1.5, 1.5])
+    same = fw.constant([1.0, 3.0])
+    return [x < y, x <= y, x > y, x >= y, x == same, x != same]
+
+
+@scenario(
+    "ops.pow_exponent_gradient_skips_nonpositive_bases",
+    spec="OP06",
+    statement="the exponent's gradient of x ** p counts only positive bases (log x is taken as 0 "
+    "where x <= 0): 4 ln 2 from x = 2 alone",
+    expect=returns(2.7725887),
+    oracle_exempt="at x = 0 and x < 0 the exponent's derivative is undefined or complex; TF's "
+    "convention drops them",
+)
+def _(fw):
+    x = fw.constant([0.0, -2.0, 2.0])
+    p = fw.constant(2.0)
+    with fw.GradientTape() as tape:
+        tape.watch(p)
+        y = fw.reduce_sum(fw.pow(x, p))
+    return tape.gradient(y, p)
+
+
+@scenario(
+    "ops.tile_2d_gradient",
+    spec="J (implied)",
+    statement="tile of a (1, 2) matrix by [2, 3]: each element's gradient sums its six copies' "
+    "weights",
+    expect=returns(value([[30.0, 36.0]])),
+    oracle=Oracle(
+        lambda fw, x: fw.reduce_sum(
+            fw.tile(x, [2, 3])
+            * fw.constant([[0.0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]], dtype=x.dtype)
+        ),
+        at=([[1.0, 2.0]],),
+    ),
+)
+def _(fw):
+    x = fw.constant([[1.0, 2.0]])
+    weights = fw.constant([[0.0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.reduce_sum(fw.tile(x, [2, 3]) * weights)
+    return tape.gradient(y, x)
