@@ -377,3 +377,34 @@ def _(fw):
         y = x * x
     tape.gradient(y, x)
     return tape.gradient(None, x)
+
+
+@scenario(
+    "lifecycle.truthy_non_bool_persistent",
+    spec="L02",
+    statement="persistent=1 (truthy, not True) is not a persistent tape: the second gradient fails "
+    "inside TensorFlow (an InternalError; loose: only the message start is pinned)",
+    expect=raises(ErrorKind.UNKNOWN, match="^Internal state of the gradient tape is invalid"),
+)
+def _(fw):
+    x = fw.constant(2.0)
+    with fw.GradientTape(persistent=1) as tape:
+        tape.watch(x)
+        y = x * x
+    tape.gradient(y, x)
+    return tape.gradient(y, x)
+
+
+@scenario(
+    "lifecycle.truthy_non_bool_persistent_inside",
+    spec="L02, L04",
+    statement="persistent=1 inside its block: gradient() refuses to run while recording "
+    "(a RuntimeError; loose: only the message start is pinned)",
+    expect=raises(ErrorKind.UNKNOWN, "RuntimeError", "^gradient\\(\\) cannot be invoked"),
+)
+def _(fw):
+    x = fw.constant(2.0)
+    with fw.GradientTape(persistent=1) as tape:
+        tape.watch(x)
+        y = x * x
+        return tape.gradient(y, x)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from conformance.expect import raises, returns
+from conformance.expect import raises, returns, value
 from conformance.registry import Oracle, scenario
 
 _square = Oracle(lambda fw, x: x * x, at=(3.0,))
@@ -409,3 +409,58 @@ def _(fw):
         for v in variables:
             y = y + v
     return tape.gradient(y, [c, *variables])
+
+
+@scenario(
+    "variables.assign_results_update_the_variable",
+    spec="OP14",
+    statement="assign_add on what assign() returned updates the variable itself",
+    expect=returns(value(3.0)),
+    features=["variables"],
+    oracle_exempt="assignments, not derivatives",
+)
+def _(fw):
+    v = fw.Variable(0.0)
+    r = v.assign(1.0)
+    r.assign_add(2.0)
+    return v.read_value()
+
+
+@scenario(
+    "variables.assign_add_result_differentiates",
+    spec="OP14",
+    statement="what assign_add() returns reads the new value: d(r * r)/dv = 2 (3 + 1) = 8",
+    expect=returns(8.0),
+    features=["variables"],
+    oracle=Oracle(lambda fw, r: r * r, at=(4.0,)),
+)
+def _(fw):
+    v = fw.Variable(3.0)
+    with fw.GradientTape() as tape:
+        r = v.assign_add(1.0)
+        y = r * r
+    return tape.gradient(y, v)
+
+
+@scenario(
+    "variables.initial_value_required",
+    spec="OP14",
+    statement="Variable(None) is a ValueError: an initial value must be given",
+    expect=raises("invalid_argument", "ValueError"),
+    features=["variables"],
+)
+def _(fw):
+    return fw.Variable(None)
+
+
+@scenario(
+    "variables.unhashable",
+    spec="OP14",
+    statement="a variable is unhashable (its == is elementwise): using it as a dict key is a "
+    "TypeError pointing to ref()",
+    expect=raises("invalid_argument", "TypeError", "use variable.ref"),
+    features=["variables"],
+)
+def _(fw):
+    keys = {fw.Variable(1.0): 1}
+    return len(keys)
