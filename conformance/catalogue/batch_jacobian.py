@@ -350,3 +350,40 @@ def _(fw):
         tape.watch([x, z])
         y = x * 2.0
     return tape.batch_jacobian(y, z, unconnected_gradients="bogus")
+
+
+# ---- found by tapeconf fuzz (docs/fuzz.md): shrunk programs, TensorFlow's outcome expected
+
+
+@scenario(
+    "batch_jacobian.integer_target_is_unconnected",
+    spec="B03, J09",
+    statement="an int32 variable's batch_jacobian with respect to itself is zeros (int32), not "
+    "the identity: integer tensors are never recorded",
+    expect=returns(value([[[0, 0], [0, 0]], [[0, 0], [0, 0]]], dtype="int32")),
+    features=["batch_jacobian", "variables"],
+    oracle_exempt=_ZEROS,
+)
+def _(fw):
+    v = fw.Variable([[1, 2], [3, 4]])
+    with fw.GradientTape() as tape:
+        tape.watch(v)
+    return tape.batch_jacobian(v, v)
+
+
+@scenario(
+    "batch_jacobian.unconnected_zero_has_the_source_dtype",
+    spec="B03",
+    statement='with unconnected_gradients="zero" the zeros take the source\'s dtype (each row is '
+    "a gradient: zeros like the source)",
+    expect=returns(value([[[0.0, 0.0], [0.0, 0.0]]], dtype="float32")),
+    features=["batch_jacobian", "float64"],
+    oracle_exempt=_ZEROS,
+)
+def _(fw):
+    x = fw.constant([[1.0, 2.0]])
+    w = fw.constant([[3.0, 4.0]], dtype=fw.float64)
+    with fw.GradientTape() as tape:
+        tape.watch([x, w])
+        y = w * 2.0
+    return tape.batch_jacobian(y, x, unconnected_gradients="zero")

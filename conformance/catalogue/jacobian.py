@@ -424,3 +424,54 @@ def _(fw):
     with fw.GradientTape() as tape:
         y = fw.gather(v, [0, 2])
     return tape.jacobian(y, v)
+
+
+# ---- found by tapeconf fuzz (docs/fuzz.md): shrunk programs, TensorFlow's outcome expected
+
+
+@scenario(
+    "jacobian.unwatched_target_is_not_its_own_identity",
+    spec="J09",
+    statement="jacobian(x, x) of an unwatched x is None, although gradient(x, x) is the seed",
+    expect=returns([None, value([1.0, 1.0]), None]),
+    features=["jacobian"],
+    oracle_exempt="None and the seed: no derivative to check",
+)
+def _(fw):
+    x = fw.constant([1.5, 2.0])
+    with fw.GradientTape(persistent=True) as tape:
+        y = x * 2.0  # nothing is watched: the tape records nothing
+    return [tape.gradient(y, x), tape.gradient(x, x), tape.jacobian(x, x)]
+
+
+@scenario(
+    "jacobian.watched_target_is_its_own_identity",
+    spec="J09",
+    statement="once watched, the same target's Jacobian with respect to itself is the identity",
+    expect=returns(value([[1.0, 0.0], [0.0, 1.0]])),
+    features=["jacobian"],
+    oracle_exempt="the identity: d x / d x needs no finite differences",
+)
+def _(fw):
+    x = fw.constant([1.5, 2.0])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+    return tape.jacobian(x, x)
+
+
+@scenario(
+    "jacobian.loop_rows_take_the_target_dtype",
+    spec="J10",
+    statement="without pfor, rows go into a TensorArray of the target's dtype: a float32 source of "
+    "a float64 target raises",
+    expect=raises(
+        ErrorKind.UNKNOWN, match=r"^TensorArray dtype is float64 but Op is trying to write dtype float32"
+    ),
+    features=["jacobian", "float64"],
+)
+def _(fw):
+    x = fw.constant([1.5, 2.0])
+    with fw.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = fw.cast(x, fw.float64) * 2.0
+    return tape.jacobian(y, x, experimental_use_pfor=False)

@@ -296,3 +296,22 @@ def _(fw):
         tape.watch(x)
         y = x * x
     return tape.gradient(y, [x, None])
+
+
+# ---- found by tapeconf fuzz (docs/fuzz.md): a shrunk program, TensorFlow's outcome expected
+
+
+@scenario(
+    "sources.unwatched_input_of_a_recorded_op",
+    spec="SRC08",
+    statement="a source the tape never watched gets None, even when a recorded op read it",
+    expect=returns([None, 1.5]),
+    oracle=Oracle(lambda fw, x, t: x * t, at=(1.5, -1.5), pick=lambda d: [d.first[0][1]]),
+)
+def _(fw):
+    x = fw.constant(1.5)
+    t = -x
+    with fw.GradientTape() as tape:
+        tape.watch(t)
+        y = x * t  # recorded, since t is watched; x is only read
+    return tape.gradient(y, [x, t])
