@@ -1,4 +1,4 @@
-"""The spec's example programs (sections A–N of ``docs/spec.md``), functions of ``tf``.
+"""The TF catalogue's example programs (sections A–N; ids as in docs/spec.md), functions of ``tf``.
 
 Each program runs one entry of the spec (or one variant of it) against whatever module is passed
 as ``tf`` and *returns* what the spec's snippet prints, or lets the exception propagate. Running
