@@ -441,3 +441,32 @@ def _(fw):
         tape.watch(x)
         y = f(x)
     return tape.gradient(y, [x, v])
+
+
+@scenario(
+    "custom_gradient.skipped_op_does_not_stop_backprop",
+    spec="C05, OP02",
+    statement="a two-output custom op whose outputs only feed round() is skipped, and the backward "
+    "pass goes on to the product recorded before it: 2x = 2, no gradient-function call",
+    expect=returns([2.0, 0]),
+    features=["custom_gradient"],
+    oracle_exempt="the value is 2x at 1; the point is that the skipped op does not end the pass",
+)
+def _(fw):
+    calls = []
+
+    @fw.custom_gradient
+    def two(x):
+        def grad(d1, d2):
+            calls.append(1)
+            return d1 + d2
+
+        return (x * 1.0, x * 2.0), grad
+
+    x = fw.constant(1.0)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        square = x * x
+        a, b = two(x)
+        y = square + fw.round(a) + fw.round(b)
+    return [tape.gradient(y, x), len(calls)]

@@ -1346,3 +1346,20 @@ def _(fw):
         tape.watch(x)
         y = fw.reduce_sum(fw.tile(x, [2, 3]) * weights)
     return tape.gradient(y, x)
+
+
+@scenario(
+    "ops.gradientless_branch_before_differentiable",
+    spec="OP03",
+    statement="x * x + round(x * 2): the backward pass meets the cut branch first and must go on "
+    "to the product: 2x = 4.6",
+    expect=returns(4.6),
+    oracle=Oracle(lambda fw, x: x * x + fw.round(x * 2.0), at=(2.3,)),
+)
+def _(fw):
+    x = fw.constant(2.3)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        square = x * x
+        y = square + fw.round(x * 2.0)
+    return tape.gradient(y, x)
