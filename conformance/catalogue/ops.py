@@ -1109,16 +1109,22 @@ def _(fw):
 @scenario(
     "ops.divide_python_numerator",
     spec="J (implied)",
-    statement="divide(6.0, x) with a Python numerator: -6 / x^2 = -1.5 at 2",
-    expect=returns(-1.5),
-    oracle=Oracle(lambda fw, x: fw.divide(6.0, x), at=(2.0,)),
+    statement="divide with a Python numerator or denominator: d(6 / x) = -6 / x^2 = -1.5 and "
+    "d(x / 4) = 0.25 at 2",
+    expect=returns([-1.5, 0.25]),
+    oracle=Oracle(
+        lambda fw, x: (fw.divide(6.0, x), fw.divide(x, 4.0)),
+        at=(2.0,),
+        pick=lambda d: [d.first[0][0], d.first[1][0]],
+    ),
 )
 def _(fw):
     x = fw.constant(2.0)
-    with fw.GradientTape() as tape:
+    with fw.GradientTape(persistent=True) as tape:
         tape.watch(x)
-        y = fw.divide(6.0, x)
-    return tape.gradient(y, x)
+        numerator = fw.divide(6.0, x)
+        denominator = fw.divide(x, 4.0)
+    return [tape.gradient(numerator, x), tape.gradient(denominator, x)]
 
 
 @scenario(
