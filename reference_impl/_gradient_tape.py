@@ -286,7 +286,8 @@ class GradientTape:
     ) -> Any:
         """The gradient of ``target`` with respect to ``sources``, in the structure of ``sources``."""
         tape = self._begin_gradient()
-        self._check_records(tape)
+        if not tape.persistent and (tape.released or self._recording):
+            self._check_records(tape)
         if target is None:
             raise TypeError(
                 "Argument `target` should be a list or nested structure of Tensors, Variables or "
