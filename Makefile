@@ -13,7 +13,7 @@ export JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES := -1
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup report test bench lint clean compare-tf212 mutation
+.PHONY: setup report test bench lint clean compare-tf212 mutation spec-lists
 
 setup: $(STAMP)
 
@@ -51,6 +51,10 @@ mutation: setup
 
 bench: setup
 	$(BIN)/python benchmarks/bench_overhead.py
+
+# docs/spec.md's "Scenarios:" lines, regenerated from the catalogue's spec= citations
+spec-lists: setup
+	$(BIN)/python tests/test_spec.py --write
 
 lint: setup
 	$(BIN)/ruff check .

@@ -152,7 +152,7 @@ def test_scenario_lists_match_the_catalogue():
     }
     assert not stale, (
         f"**Scenarios:** lines of {sorted(stale)} differ from the catalogue's spec= citations; "
-        "run `.venv/bin/python tests/test_spec.py --write`"
+        "run `make spec-lists` (or `.venv/bin/python tests/test_spec.py --write`)"
     )
 
 
