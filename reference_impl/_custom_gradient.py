@@ -88,13 +88,15 @@ def custom_gradient(f: Callable[..., Any] | None = None) -> Callable[..., Any]:
 
     @functools.wraps(f)
     def decorated(*args: Any, **kwargs: Any) -> Any:
-        inputs = [convert(a) for a in args]
         watcher: dict[int, Any] = {}
         state.variable_watchers.append(watcher)
         try:
-            result, grad_fn = f(*inputs, **kwargs)
+            # as TensorFlow: f gets the arguments as given (f(None) fails inside f, the way the
+            # user wrote it); they are converted afterwards, to be the recorded op's inputs
+            result, grad_fn = f(*args, **kwargs)
         finally:
             state.variable_watchers.remove(watcher)
+        inputs = [convert(a) for a in args]
         # a variable passed as an argument is an input, not one of grad_fn's ``variables``
         arguments = {id(a) for a in args}
         variables = [watcher[key] for key in sorted(watcher) if id(watcher[key]) not in arguments]
