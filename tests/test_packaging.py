@@ -16,7 +16,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import tomllib
+
+try:  # Python 3.11+; the `tomli` dependency on 3.10
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 from conformance.discovery import discover, registered_names, select
 from conformance.registry import all_scenarios
