@@ -470,3 +470,27 @@ def _(fw):
         a, b = two(x)
         y = square + fw.round(a) + fw.round(b)
     return [tape.gradient(y, x), len(calls)]
+
+
+# ---- found by tapeconf fuzz (docs/fuzz.md): a shrunk program, TensorFlow's outcome expected
+
+
+@scenario(
+    "custom_gradient.arguments_reach_f_as_given",
+    spec="C08",
+    statement="the decorated function gets its arguments unconverted: f(None) fails inside f",
+    expect=raises(
+        ErrorKind.INVALID_ARGUMENT, "TypeError", match="NoneType"
+    ),  # the message is the user code's
+    features=["custom_gradient"],
+)
+def _(fw):
+    @fw.custom_gradient
+    def double(a):
+        def grad(upstream):
+            return upstream * 2.0
+
+        return a * 2.0, grad
+
+    with fw.GradientTape():
+        return double(None)  # e.g. a gradient that was None, passed on
