@@ -592,7 +592,9 @@ class KernelTypes:
         self.op, self.types, self.signature, self.traits = op, types, signature, traits
         self.dtypes = frozenset(d for d in _ALL_DTYPES if type_string(d) in types)
 
-    def check(self, dtype: DType) -> None:
+    def check(self, dtype: DType, name: str | None = "") -> None:
+        """Raise TensorFlow's error unless ``dtype`` has a kernel; ``name=None`` leaves off the
+        " name: " TensorFlow's slow path (inputs it had to convert) does not print."""
         if dtype in self.dtypes:
             return
         op, listed = self.op, ", ".join(self.types)
@@ -602,7 +604,8 @@ class KernelTypes:
             None,
             f"Value for attr 'T' of {type_string(dtype)} is not in the list of allowed values: "
             f"{listed}\n\t; NodeDef: {{{{node {op}}}}}; Op<name={op}; signature={self.signature}; "
-            f"attr=T:type,allowed=[{enums}]{self.traits}> [Op:{op}] name: ",
+            f"attr=T:type,allowed=[{enums}]{self.traits}> [Op:{op}]"
+            + ("" if name is None else f" name: {name}"),
         )
 
 

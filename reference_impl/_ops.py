@@ -226,6 +226,7 @@ _HOST_TYPES = frozenset({np.ndarray, *(np.dtype(c).type for c in "efdgFDGbhilqBH
 
 
 def _binary(primitive: Primitive, x: Any, y: Any, hinted: bool = False) -> Tensor:
+    given = (x, y)
     if type(y) is float and type(x) is Tensor and x._dtype.is_floating:
         y = _like(y, x)  # ``y * 1.01``: the most common mixed operand, converted once and cached
     if (
@@ -240,7 +241,7 @@ def _binary(primitive: Primitive, x: Any, y: Any, hinted: bool = False) -> Tenso
         x, y = _binary_operands(x, y, primitive.tf_name, hinted)
     kernel = primitive.kernel
     if kernel is not None and x._dtype not in kernel.dtypes:
-        kernel.check(x._dtype)
+        kernel.check(x._dtype, "" if all(map(_is_tensor_like, given)) else None)
     try:
         return call(primitive, (x, y), dtype=x._dtype)
     except ValueError as error:
@@ -253,10 +254,14 @@ def _binary(primitive: Primitive, x: Any, y: Any, hinted: bool = False) -> Tenso
 
 
 def _unary(primitive: Primitive, x: Any) -> Tensor:
+    given = x
     x = _tensor(x)
     kernel = primitive.kernel
     if kernel is not None and x._dtype not in kernel.dtypes:
-        kernel.check(x._dtype)
+        # TensorFlow's fast path converts a Python number itself; other values take its slow
+        # path, whose errors have no " name: "
+        fast = _is_tensor_like(given) or isinstance(given, _PYTHON_SCALARS)
+        kernel.check(x._dtype, "" if fast else None)
     return call(primitive, (x,), dtype=x._dtype)
 
 
@@ -1021,7 +1026,10 @@ defvjp(
 
 
 def stop_gradient(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
-    """The same value as a new tensor that no tape has seen: gradients stop here."""
+    """The same value as a new tensor that no tape has seen: gradients stop here. A variable is
+    read without being watched (TensorFlow: ``tf.stop_gradient(v)`` leaves watched_variables)."""
+    if hasattr(input, "assign"):
+        return Tensor(input._value, input._dtype)
     x = _tensor(input)
     return Tensor(x._value, x._dtype)
 
@@ -1072,10 +1080,11 @@ _ORDER_KERNELS = {
 def _compare(
     kernel: Callable[[Any, Any], Any], op: str, x: Any, y: Any, shapes_must_agree: bool = True
 ) -> Tensor:
+    given = (x, y)
     x, y = _binary_operands(x, y, op)
     order = _ORDER_KERNELS.get(op)
-    if order is not None:
-        order.check(x._dtype)
+    if order is not None and x._dtype not in order.dtypes:
+        order.check(x._dtype, "" if all(map(_is_tensor_like, given)) else None)
     try:
         return Tensor(kernel(x._value, y._value), dt.bool_)  # comparisons are not differentiable
     except ValueError:

@@ -279,6 +279,11 @@ def ops_without_a_kernel_for_the_dtype(tf):
         "reduce_max(complex)": lambda: tf.reduce_max(tf.constant([1j])),
         "reduce_sum(complex)": lambda: tf.reduce_sum(tf.constant([1j, 2.0])),
         "abs(complex)": lambda: tf.abs(tf.constant(3 + 4j)),
+        "exp(list)": lambda: tf.exp([1, 2]),
+        "minimum(complex, number)": lambda: tf.minimum(tf.constant([1j]), 1j),
+        "minimum(complex, numpy)": lambda: tf.minimum(tf.constant([1j]), np.complex128(1j)),
+        "minimum(complex, list)": lambda: tf.minimum(tf.constant([1j]), [1j]),
+        "greater(complex, number)": lambda: tf.greater(tf.constant([1j]), 1j),
     }
     return {name: _attempt(case) for name, case in cases.items()}
 
@@ -473,6 +478,16 @@ def variable_created_in_tape_is_not_watched(tf):
         _names(t2.watched_variables(), v=v),
         _names(t3.watched_variables(), v=v),
     )
+
+
+@program()
+def stop_gradient_does_not_watch_a_variable(tf):
+    v = tf.Variable(2.0)
+    with tf.GradientTape(persistent=True) as tape:
+        stopped = tf.stop_gradient(v)
+        watched_after_stop = len(tape.watched_variables())
+        y = tf.exp(v) + stopped
+    return watched_after_stop, stopped, tape.gradient(stopped, v), tape.gradient(y, v)
 
 
 @program()
