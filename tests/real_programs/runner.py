@@ -52,6 +52,7 @@ from pathlib import Path
 CORPUS = Path(__file__).resolve().parent / "corpus"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FRAMEWORKS = ("tensorflow", "reference")
+CHILD_TIMEOUT_S = 300  # each child's whole run; the corpus takes a few seconds
 
 #: stderr lines that are TensorFlow's noise, not a program's behaviour (regexes, matched per line).
 NOISE = (
@@ -196,12 +197,25 @@ def run_both(
         for framework in FRAMEWORKS
     }
     results = {}
-    for framework, child in children.items():
-        output, _ = child.communicate(timeout=300)
-        if child.returncode != 0:
-            raise RuntimeError(f"the {framework} runner failed:\n{output.decode(errors='replace')}")
-        loaded = json.loads((folder / f"{framework}.json").read_text())
-        results[framework] = {name: Outcome(**fields) for name, fields in loaded.items()}
+    try:
+        for framework, child in children.items():
+            try:
+                output, _ = child.communicate(timeout=CHILD_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                raise RuntimeError(
+                    f"the {framework} runner took over {CHILD_TIMEOUT_S} s (a program hangs?)"
+                ) from None
+            if child.returncode != 0:
+                raise RuntimeError(
+                    f"the {framework} runner failed:\n{output.decode(errors='replace')}"
+                )
+            loaded = json.loads((folder / f"{framework}.json").read_text())
+            results[framework] = {name: Outcome(**fields) for name, fields in loaded.items()}
+    finally:
+        for child in children.values():  # a failed or hung child never outlives the comparison
+            if child.poll() is None:
+                child.kill()
+                child.wait()
     return results
 
 
