@@ -387,3 +387,19 @@ def _(fw):
         tape.watch([x, w])
         y = w * 2.0
     return tape.batch_jacobian(y, x, unconnected_gradients="zero")
+
+
+@scenario(
+    "batch_jacobian.no_pfor_mixed_dtype_rejected",
+    spec="B04, D01",
+    statement="without vectorization, a float64 target of a float32 source fails: the loop's "
+    "TensorArray has the target's dtype (TF's InvalidArgumentError; no neutral kind yet)",
+    expect=raises(ErrorKind.UNKNOWN, match="TensorArray dtype is float64 but Op is trying to write"),
+    features=["batch_jacobian", "float64"],
+)
+def _(fw):
+    x = fw.constant([[1.0, 2.0]])
+    with fw.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = fw.cast(x, fw.float64) * 2.0
+    return tape.batch_jacobian(y, x, experimental_use_pfor=False)

@@ -475,3 +475,36 @@ def _(fw):
         tape.watch(x)
         y = fw.cast(x, fw.float64) * 2.0
     return tape.jacobian(y, x, experimental_use_pfor=False)
+
+
+@scenario(
+    "jacobian.mixed_dtype_has_the_source_dtype",
+    spec="J01, D01",
+    statement="the Jacobian of a float64 target of a float32 source has the source's dtype "
+    "(float32), like a gradient",
+    expect=returns(value([[2.0, 0.0], [0.0, 2.0]])),
+    features=["jacobian", "float64"],
+    oracle_exempt="the Jacobian of 2x is 2I; the point is its dtype",
+)
+def _(fw):
+    x = fw.constant([1.0, 2.0])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.cast(x, fw.float64) * 2.0
+    return tape.jacobian(y, x)
+
+
+@scenario(
+    "jacobian.no_pfor_mixed_dtype_rejected",
+    spec="J04, D01",
+    statement="without vectorization, a float64 target of a float32 source fails: the loop's "
+    "TensorArray has the target's dtype (TF's InvalidArgumentError; no neutral kind yet)",
+    expect=raises(ErrorKind.UNKNOWN, match="TensorArray dtype is float64 but Op is trying to write"),
+    features=["jacobian", "float64"],
+)
+def _(fw):
+    x = fw.constant([1.0, 2.0])
+    with fw.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = fw.cast(x, fw.float64) * 2.0
+    return tape.jacobian(y, x, experimental_use_pfor=False)
