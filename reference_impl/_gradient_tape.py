@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import enum
-from collections.abc import Iterator
+import linecache
+import os
+import traceback
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -148,6 +151,65 @@ def _check_loop_dtype(target: Any, row: Any) -> None:
 def _value_like(item: Any) -> Tensor:
     """A tensor with ``item``'s shape and dtype, without reading (and so recording) a variable."""
     return Tensor(item._value, item._dtype)
+
+
+#: The exception types whose message TensorFlow's autograph rewrites (and keeps the type of).
+_STRING_CONSTRUCTOR_ERRORS = (
+    AssertionError,
+    AttributeError,
+    NameError,
+    NotImplementedError,
+    RuntimeError,
+    StopIteration,
+    TypeError,
+    UnboundLocalError,
+    ValueError,
+)
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _vectorized(kind: str, use_pfor: Any, compute: Callable[[], Any]) -> Any:
+    """Run a Jacobian's rows as TensorFlow runs them under pfor (a traced function): an error a
+    user's function raises there is reported "in user code:" by autograph, and a ValueError
+    becomes pfor's "Encountered an exception while vectorizing"; without pfor, as raised."""
+    if not use_pfor:
+        return compute()
+    try:
+        return compute()
+    except ValueError as error:
+        raise ValueError(
+            f"Encountered an exception while vectorizing the {kind} computation. Vectorization "
+            "can be disabled by setting experimental_use_pfor to False."
+        ) from error
+    except _STRING_CONSTRUCTOR_ERRORS as error:
+        text = _in_user_code(error)
+        if text is None:
+            raise
+        raise type(error)(text) from error
+
+
+def _in_user_code(error: BaseException) -> str | None:
+    """Autograph's message for ``error`` raised by user code (None if this package raised it)."""
+    frames = [frame for frame, _ in traceback.walk_tb(error.__traceback__)]
+    user = [f for f in frames if not _in_package(f.f_code.co_filename)]
+    if not frames or _in_package(frames[-1].f_code.co_filename):
+        return None
+    lines = ["in user code:", ""]
+    for frame in user:
+        if frame.f_code.co_name.startswith("<"):  # comprehensions: autograph shows their caller
+            continue
+        source = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+        lines += [
+            f'    File "{frame.f_code.co_filename}", line {frame.f_lineno}, in '
+            f"{frame.f_code.co_name}",
+            f"        {source}",
+        ]
+    lines += ["", f"    {type(error).__name__}: {error}", ""]
+    return "\n".join(lines)
+
+
+def _in_package(filename: str) -> bool:
+    return os.path.dirname(os.path.abspath(filename)) == _PACKAGE_DIR
 
 
 class GradientTape:
@@ -356,7 +418,11 @@ class GradientTape:
         if isinstance(target, (np.ndarray, np.generic)):
             target = convert(target)  # a constant no tape recorded: unconnected, as in TensorFlow
         target = _check_tensor(target)
-        rows = self._rows(tape, target, flat_sources, batch=False)
+        rows = _vectorized(
+            "jacobian",
+            experimental_use_pfor,
+            lambda: self._rows(tape, target, flat_sources, batch=False),
+        )
         results = []
         for source, row in zip(flat_sources, rows, strict=True):
             full_shape = tuple(target.shape) + tuple(source.shape)
@@ -405,7 +471,12 @@ class GradientTape:
             )
         tape = self._begin_gradient(per_call_site=False)
         mode = _unconnected(unconnected_gradients)
-        (row,) = self._rows(tape, _check_tensor(target), [_check_tensor(source)], batch=True)
+        target, source = _check_tensor(target), _check_tensor(source)
+        (row,) = _vectorized(
+            "batch_jacobian",
+            experimental_use_pfor,
+            lambda: self._rows(tape, target, [source], batch=True),
+        )
         full_shape = tuple(target.shape) + tuple(source.shape)[1:]
         self._consume()
         if row is not None and not experimental_use_pfor:

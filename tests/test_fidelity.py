@@ -887,6 +887,39 @@ def custom_gradient_variable_passed_as_argument(tf):
 
 
 @program()
+def jacobian_reports_errors_as_its_vectorized_loop_does(tf):
+    # TF computes jacobians in a traced pfor loop: a user error is reported "in user code:"
+    # (autograph), a ValueError as pfor's; without pfor, as raised
+    v = tf.Variable(1.5)
+    x = tf.constant([1.0, 2.0])
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+
+        @tf.custom_gradient
+        def needs_variables(a):
+            def grad(upstream, variables=None):
+                return upstream * 3.0, [tf.reduce_sum(upstream * a) for _ in variables]
+
+            return a * v, grad
+
+        @tf.custom_gradient
+        def fails(a):
+            def grad(dy):
+                raise ValueError("boom")
+
+            return a * 1.0, grad
+
+        y = needs_variables(v)
+        z = fails(x)
+    return (
+        _attempt(lambda: tape.jacobian(y, v)),
+        _attempt(lambda: tape.jacobian(z, x)),
+        _attempt(lambda: tape.jacobian(z, x, experimental_use_pfor=False)),
+        _attempt(lambda: tape.batch_jacobian(tf.reshape(z, (2, 1)), tf.reshape(x, (2, 1)))),
+    )
+
+
+@program()
 def backward_runs_for_every_op_a_target_depends_on(tf):
     # TensorFlow calls the backward function of each recorded op the target depends on, also
     # where no gradient reaches a requested source: this one raises
