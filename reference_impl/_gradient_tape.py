@@ -69,6 +69,9 @@ def _watchables(structure: Any) -> list[Any]:
     """Tensors and variables in ``structure``; anything else is a ValueError (TF's message)."""
     found = []
     for item in _nest.flatten(structure):
+        if type(item) is IndexedSlices:  # a composite tensor: its components are watched
+            found += [item.values, item.indices, item.dense_shape]
+            continue
         if not isinstance(item, (Tensor, Variable)):
             raise ValueError(
                 f"Passed in object {item} of type '{type(item).__name__}', not tf.Tensor or "

@@ -835,6 +835,18 @@ def _float_gradient_program(tf, kind):
 
 
 @program()
+def watching_indexed_slices_watches_their_components(tf):
+    v = tf.Variable([[1.5, 1.5], [2.0, 2.0]])
+    with tf.GradientTape() as tape:
+        rows = tf.gather(v, [0])
+    sparse = tape.gradient(rows, v)
+    with tf.GradientTape() as watcher:
+        watcher.watch(sparse)  # logs the int32 warning for indices and dense_shape
+        y = sparse.values * 2.0
+    return type(sparse).__name__, watcher.gradient(y, sparse.values)
+
+
+@program()
 def custom_gradient_python_float_is_the_gradient(tf):
     return tuple(_float_gradient_program(tf, kind) for kind in ("alone", "scaled", "inner"))
 
