@@ -474,16 +474,16 @@ class Fuzzer:
         )
 
     def _attribution(self, run: _Run) -> dict[str, str]:
-        """For a value disagreement: which derivative each side computed. The tape's (what
-        TensorFlow's recording rule gives), the plain one (the function's own derivative, every
-        input live: a framework that watches differently), or neither (a numeric bug, of the
-        framework or of its adapter's translation)."""
+        """For a value disagreement: which derivative each side computed where they differ. The
+        tape's (what TensorFlow's recording rule gives), the plain one (the function's own
+        derivative, every input live: a framework that watches differently), or neither (a
+        numeric bug, of the framework or of its adapter's translation)."""
         plain = fd.expected_gradients(run.program, plain=True)
+        tf = run.observations.get(REFERENCE)
         verdicts = {}
         for adapter, observation in run.observations.items():
-            if observation.error is not None:
-                continue
-            verdicts[adapter] = _which_derivative(run, observation, plain)
+            if observation.error is None and tf is not None and tf.error is None:
+                verdicts[adapter] = _which_derivative(run, observation, tf, plain)
         return verdicts
 
     def _tally_profiles(
@@ -543,16 +543,28 @@ def _method(program: Program, call_name: str) -> str:
     return next(s.method for s in program.walk() if getattr(s, "name", None) == call_name)
 
 
-def _which_derivative(run: _Run, observation: Observation, plain: dict[str, Any]) -> str:
-    """``tape derivative``, ``plain derivative``, ``neither derivative`` or ``oracle abstains``:
-    the worst over the returned gradients (neither, then plain, then tape)."""
+def _which_derivative(
+    run: _Run, observation: Observation, tf: Observation, plain: dict[str, Any]
+) -> str:
+    """``tape derivative``, ``plain derivative``, ``neither derivative`` or ``oracle abstains``,
+    judged on the gradients where this side and TensorFlow differ (the worst: neither, then
+    plain, then tape)."""
     seen = set()
     for call_name, tape_arrays in run.expected.items():
         plain_arrays = plain.get(call_name, ())
+        theirs = _returned(run.program, tf, call_name)
         for k, leaf in enumerate(_returned(run.program, observation, call_name)):
+            other_side = theirs[k] if k < len(theirs) else None
+            if not isinstance(leaf, TensorLeaf) or not isinstance(other_side, TensorLeaf):
+                continue
+            if (
+                other_side.array.shape == leaf.array.shape
+                and _fd_mismatch(leaf, other_side.array) is None
+            ):
+                continue  # the two sides agree here
             tape = tape_arrays[k] if k < len(tape_arrays) else None
             other = plain_arrays[k] if k < len(plain_arrays) else None
-            if not isinstance(leaf, TensorLeaf) or (tape is None and other is None):
+            if tape is None and other is None:
                 continue
             if tape is not None and _fd_mismatch(leaf, tape) is None:
                 seen.add("tape")
