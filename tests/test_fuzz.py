@@ -278,3 +278,23 @@ def test_records_round_trip_to_observations():
     )
     back = compare.observation_from_record(json.loads(json.dumps(observation_record(original))))
     assert compare.reference_difference(original, back) is None
+
+
+def test_a_value_finding_says_which_derivative_each_side_computed():
+    """Where two frameworks' gradients differ, the oracle tells a watching difference (the plain
+    derivative) from a numeric bug (neither)."""
+    from conformance.expect import TensorLeaf
+    from conformance.fuzz.session import _Run, _which_derivative
+
+    def leaf(values):
+        return Observation(value=TensorLeaf(np.array(values, np.float32), "float32"))
+
+    watched, unwatched = _square_program(watch=True), _square_program(watch=False)
+    for program, tf, other, verdict in [
+        (watched, [3.0, -1.0], [0.0, 0.0], "neither derivative"),
+        (unwatched, [0.0, 0.0], [3.0, -1.0], "plain derivative"),
+        (watched, [3.0, -1.0], [3.0, -1.0], "oracle abstains"),  # no difference to judge
+    ]:
+        run = _Run(program, program.source(), {}, {}, fd.expected_gradients(program))
+        plain = fd.expected_gradients(program, plain=True)
+        assert _which_derivative(run, leaf(other), leaf(tf), plain) == verdict
