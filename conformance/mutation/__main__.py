@@ -82,8 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(record, indent=1) + "\n")
     full = args.sample is None and not args.overlay and args.file is None
-    if full and not args.no_record:
-        LAST_RUN_FILE.write_text(json.dumps(record, indent=1) + "\n")
+    if full and not args.no_record:  # figures only, to stay small; the survivors are printed above
+        figures = {key: item for key, item in record.items() if key != "survivors"}
+        LAST_RUN_FILE.write_text(json.dumps(figures, indent=1) + "\n")
         print(f"\nrecorded in {LAST_RUN_FILE}")
     return 0
 
