@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -91,9 +92,9 @@ def _as_input(value: Any) -> Any:
         items = [_as_input(item) for item in value]
         if any(isinstance(item, TracedArray) for item in items):
             return record(_array_from_items, items)  # like jnp.asarray([tracer, ...]): connected
-        return jnp.asarray(value)
+        return asarray(value)
     if isinstance(value, (np.ndarray, np.generic)):
-        return jnp.asarray(value)
+        return asarray(value)
     return value
 
 
@@ -283,7 +284,56 @@ class TracedArray(_Operators):
 
 def constant(value: Any, dtype: Any = None, device: Any = None) -> TracedArray:
     """``jnp.asarray(value, dtype)`` as a new leaf (never connected to ``value``'s history)."""
-    return TracedArray(jnp.asarray(_value_of(_plain(value)), dtype=dtype, device=device))
+    return TracedArray(asarray(_value_of(_plain(value)), dtype, device))
+
+
+def asarray(value: Any, dtype: Any = None, device: Any = None) -> Any:
+    """Exactly ``jnp.asarray(value, dtype=dtype, device=device)``, without compiling for host data."""
+    made = _host_constant(value, dtype, device) if _is_host_data(value) else None
+    return jnp.asarray(value, dtype=dtype, device=device) if made is None else made
+
+
+#: NumPy dtype kinds a host value may have to be converted on the host (bool, ints, floats, complex).
+_NUMERIC_KINDS = frozenset("biufc")
+
+
+def _is_host_data(value: Any) -> bool:
+    """Whether ``value`` is plain host data: Python or NumPy numbers, arrays, or lists of them."""
+    if isinstance(value, (bool, int, float, complex)):
+        return True
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.dtype.kind in _NUMERIC_KINDS
+    if isinstance(value, (list, tuple)):
+        return all(_is_host_data(item) for item in value)
+    return False
+
+
+def _host_constant(raw: Any, dtype: Any, device: Any) -> Any | None:
+    """``jnp.asarray(raw, dtype, device=device)`` built on the host and transferred: no compile.
+
+    ``jnp.asarray`` converts host data with NumPy and then runs an XLA ``convert_element_type``
+    that only commits it to the device, compiled once per shape, dtype and weak type: for
+    generated programs, one compile per constant. Here JAX itself decides the result type
+    (``jax.eval_shape`` of the very call, which also issues its warnings and raises its errors),
+    NumPy converts the values, and ``jax.device_put`` transfers them. ``None`` when the transfer
+    would not give exactly that type (the caller then runs ``jnp.asarray``).
+    """
+    expected = jax.eval_shape(lambda: jnp.asarray(raw, dtype=dtype))
+    if expected.weak_type:
+        if not isinstance(raw, (bool, int, float, complex)):
+            return None
+        made = jax.device_put(raw, device)  # a Python scalar keeps its weak type, as in jnp
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # jnp.asarray's own warnings were issued just above
+            host = np.asarray(raw, dtype=expected.dtype)
+        made = jax.device_put(host, device)
+    same_type = (made.shape, made.dtype, made.weak_type) == (
+        expected.shape,
+        expected.dtype,
+        expected.weak_type,
+    )
+    return made if same_type else None
 
 
 def _plain(value: Any) -> Any:
@@ -468,7 +518,7 @@ def _resolve(item: Any) -> Any:
     if isinstance(item, Variable):
         return item.handle
     if isinstance(item, (list, np.ndarray, np.generic)):
-        return jnp.asarray(item)
+        return asarray(item)
     return item
 
 
@@ -596,7 +646,17 @@ def _vjp(
 ) -> tuple[Any, ...]:
     """``jax.vjp`` of the replayed targets, seeded with ``ones_like`` of each target."""
     outputs, pullback = jax.vjp(lambda *s: replay(s, boundary), *sources)
-    return tuple(pullback(jax.tree.map(jnp.ones_like, outputs)))
+    return tuple(pullback(jax.tree.map(_ones_like, outputs)))
+
+
+def _ones_like(output: Any) -> Any:
+    """``jnp.ones_like(output)``, made on the host for a concrete array (eagerly, ``ones_like`` is
+    an XLA program compiled per shape and dtype); a traced or weakly typed output keeps jnp's."""
+    concrete = isinstance(output, jax.Array) and not isinstance(output, jax.core.Tracer)
+    if not concrete or output.weak_type:
+        return jnp.ones_like(output)
+    placement = output.sharding if output.committed else None  # as jnp: follow the output
+    return jax.device_put(np.ones(output.shape, output.dtype), placement)
 
 
 def _vjp_with_output_gradients(
@@ -639,7 +699,8 @@ def _batch_jacobian_transform(batch_index: Any) -> Callable[..., tuple[Any, ...]
         _extras: Sequence[Any],
     ) -> tuple[Any, ...]:
         (source,) = sources
-        rows = jnp.arange(source.shape[0]).reshape((-1,) + (1,) * (source.ndim - 1))
+        # NumPy row numbers: a constant under jit, and no iota to compile when run eagerly
+        rows = np.arange(source.shape[0], dtype=np.int32).reshape((-1,) + (1,) * (source.ndim - 1))
 
         def per_example(row: Any, b: Any) -> Any:
             (target,) = replay((jnp.where(rows == b, row, source),), boundary)
