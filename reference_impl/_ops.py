@@ -92,6 +92,13 @@ def _is_tensor_like(value: Any) -> bool:
     return isinstance(value, Tensor) or hasattr(value, "_as_tensor")
 
 
+def _fast_path_operand(value: Any) -> bool:
+    """Whether TensorFlow's eager fast path takes ``value`` as it is: tensors, variables, NumPy
+    arrays and real Python numbers. Lists, complex numbers and NumPy scalars send the op down
+    its slow path, whose kernel errors do not end with " name: " (found by tapeconf fuzz)."""
+    return _is_tensor_like(value) or type(value) in (np.ndarray, bool, int, float)
+
+
 _scalar_constants: dict[tuple[type, Any, DType, Any], Tensor] = {}
 
 
@@ -241,7 +248,7 @@ def _binary(primitive: Primitive, x: Any, y: Any, hinted: bool = False) -> Tenso
         x, y = _binary_operands(x, y, primitive.tf_name, hinted)
     kernel = primitive.kernel
     if kernel is not None and x._dtype not in kernel.dtypes:
-        kernel.check(x._dtype, "" if all(map(_is_tensor_like, given)) else None)
+        kernel.check(x._dtype, "" if all(map(_fast_path_operand, given)) else None)
     try:
         return call(primitive, (x, y), dtype=x._dtype)
     except ValueError as error:
@@ -260,8 +267,7 @@ def _unary(primitive: Primitive, x: Any) -> Tensor:
     if kernel is not None and x._dtype not in kernel.dtypes:
         # TensorFlow's fast path converts a Python number itself; other values take its slow
         # path, whose errors have no " name: "
-        fast = _is_tensor_like(given) or isinstance(given, _PYTHON_SCALARS)
-        kernel.check(x._dtype, "" if fast else None)
+        kernel.check(x._dtype, "" if _fast_path_operand(given) else None)
     return call(primitive, (x,), dtype=x._dtype)
 
 
@@ -1084,7 +1090,7 @@ def _compare(
     x, y = _binary_operands(x, y, op)
     order = _ORDER_KERNELS.get(op)
     if order is not None and x._dtype not in order.dtypes:
-        order.check(x._dtype, "" if all(map(_is_tensor_like, given)) else None)
+        order.check(x._dtype, "" if all(map(_fast_path_operand, given)) else None)
     try:
         return Tensor(kernel(x._value, y._value), dt.bool_)  # comparisons are not differentiable
     except ValueError:
@@ -1219,7 +1225,7 @@ def _axes(axis: Any) -> tuple[int, ...] | None:
 def _reduce(primitive: Primitive, x: Any, axis: Any, keepdims: bool) -> Tensor:
     # TensorFlow's kernel errors end with " name: " only when its inputs were tensors already
     # (values it converts go through its slow path, whose errors do not)
-    name = "" if _is_tensor_like(x) else None
+    name = "" if _fast_path_operand(x) else None
     x = _tensor(x)
     if primitive.kernel is not None:
         primitive.kernel.check(x._dtype)
@@ -1323,7 +1329,7 @@ def unstack(value: Any, axis: int = 0, name: str | None = None) -> list[Tensor]:
 def concat(values: Sequence[Any], axis: int, name: str | None = None) -> Tensor:
     name = "concat" if name is None else name
     tensors = tuple(_matching("ConcatV2", values, name))
-    converted = not all(_is_tensor_like(v) for v in values)  # see _reduce
+    converted = not all(_fast_path_operand(v) for v in values)  # see _reduce
     _check_concat_shapes(tensors, int(axis), None if converted else name)
     return call(_concat, tensors, {"axis": int(axis)}, dtype=tensors[0]._dtype)
 

@@ -283,6 +283,9 @@ def ops_without_a_kernel_for_the_dtype(tf):
         "minimum(complex, number)": lambda: tf.minimum(tf.constant([1j]), 1j),
         "minimum(complex, numpy)": lambda: tf.minimum(tf.constant([1j]), np.complex128(1j)),
         "minimum(complex, list)": lambda: tf.minimum(tf.constant([1j]), [1j]),
+        "minimum(complex, array)": lambda: tf.minimum(tf.constant([1j]), np.array([1j])),
+        "exp(int array)": lambda: tf.exp(np.array([1, 2])),
+        "reduce_max(complex array)": lambda: tf.reduce_max(np.array([1j])),
         "greater(complex, number)": lambda: tf.greater(tf.constant([1j]), 1j),
     }
     return {name: _attempt(case) for name, case in cases.items()}
