@@ -211,6 +211,21 @@ def _in_user_code(error: BaseException) -> str | None:
     return "\n".join(lines)
 
 
+def _traced_repr(grad: IndexedSlices, source: Any) -> str:
+    """A gather's sparse gradient as TensorFlow's pfor trace prints it (graph tensor names)."""
+    rank = len(grad.shape)
+    if isinstance(source, Variable):
+        dense = f'Tensor("gradient_tape/Const:0", shape=({rank},), dtype=int32)'
+    else:
+        device = "/job:localhost/replica:0/task:0/device:CPU:0"
+        dense = f'Tensor("gradient_tape/Shape_1:0", shape=({rank},), dtype=int32, device={device})'
+    return (
+        f'IndexedSlices(indices=Tensor("gradient_tape/Reshape_2:0", shape={grad.indices.shape}, '
+        f'dtype=int32), values=Tensor("gradient_tape/Reshape_1:0", shape={grad.values.shape}, '
+        f"dtype={grad.values.dtype.name}), dense_shape={dense})"
+    )
+
+
 def _in_package(filename: str) -> bool:
     return os.path.dirname(os.path.abspath(filename)) == _PACKAGE_DIR
 
@@ -424,7 +439,7 @@ class GradientTape:
         rows = _vectorized(
             "jacobian",
             experimental_use_pfor,
-            lambda: self._rows(tape, target, flat_sources, batch=False),
+            lambda: self._rows(tape, target, flat_sources, False, experimental_use_pfor),
         )
         results = []
         for source, row in zip(flat_sources, rows, strict=True):
@@ -478,7 +493,7 @@ class GradientTape:
         (row,) = _vectorized(
             "batch_jacobian",
             experimental_use_pfor,
-            lambda: self._rows(tape, target, [source], batch=True),
+            lambda: self._rows(tape, target, [source], True, experimental_use_pfor),
         )
         full_shape = tuple(target.shape) + tuple(source.shape)[1:]
         self._consume()
@@ -494,7 +509,9 @@ class GradientTape:
         return _ops.reshape(stacked, full_shape)
 
     @staticmethod
-    def _rows(tape: Tape, target: Any, sources: list[Any], batch: bool) -> list[list[Any] | None]:
+    def _rows(
+        tape: Tape, target: Any, sources: list[Any], batch: bool, use_pfor: Any = True
+    ) -> list[list[Any] | None]:
         """One backprop per target element (per target column when ``batch``), seeded one-hot.
 
         Each pass is an ordinary gradient: inside a recording outer tape it is recorded, so
@@ -517,9 +534,10 @@ class GradientTape:
             for k, (source, grad) in enumerate(zip(sources, grads, strict=True)):
                 connected[k] |= grad is not None
                 if isinstance(grad, IndexedSlices):
-                    if index == 0:
+                    if index == 0 and use_pfor:  # TF's pfor loop densifies (and says so)
                         logger.warning(
-                            f"Converting {grad!r} to a dense representation may make it slow. "
+                            f"Converting {_traced_repr(grad, source)} to a dense representation "
+                            "may make it slow. "
                             "Alternatively, output the indices and values of the IndexedSlices "
                             "separately, and handle the vectorized outputs directly."
                         )
