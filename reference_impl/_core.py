@@ -802,6 +802,18 @@ def backprop(
 ) -> list[Any]:
     """Gradients of ``targets`` (weighted by ``seeds``) with respect to each source, or ``None``.
 
+    NumPy's floating-point warnings are off for the whole pass, as TensorFlow's kernels emit none
+    (``inf * 0`` in a gradient rule is NaN, silently): one switch per gradient, not per op.
+    """
+    with np.errstate(all="ignore"):
+        return _backprop(tape, targets, sources, seeds)
+
+
+def _backprop(
+    tape: Tape, targets: Sequence[Any], sources: Sequence[Any], seeds: Sequence[Any]
+) -> list[Any]:
+    """``backprop`` itself.
+
     A target contributes only if an op on the tape produced it or it is itself a source (then
     its seed is its own gradient). Contributions reaching a tensor by several paths are summed.
     """
