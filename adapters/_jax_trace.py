@@ -11,7 +11,9 @@ differentiates that function with ``jax.vjp`` (``jax.jacrev`` for jacobians). Th
 a recorded node whose native function is "the vjp of the replayed sub-graph", so a later gradient
 through it differentiates ``jax.vjp`` itself: nested gradients are nested JAX transformations, with
 no special case. A Jacobian of a small graph made only of ``jnp`` calls is ``jax.jit``-compiled:
-one XLA program instead of one compile per batched primitive, which is most of its eager cost.
+one XLA program instead of one compile per batched primitive, which is most of its eager cost;
+graphs of the same structure share that program. Constants and the ones that seed a gradient are
+made on the host and transferred, as eager ``jnp`` would compile a conversion per new shape.
 
     >>> x = constant(3.0)
     >>> dx = GradientTape().gradient(x * x, x)
@@ -21,6 +23,7 @@ one XLA program instead of one compile per batched primitive, which is most of i
 
 from __future__ import annotations
 
+import collections
 import functools
 import itertools
 import math
@@ -606,16 +609,129 @@ def _record_transform(
         boundary = values[n_sources : n_sources + n_boundary]
         return transform(graph.replay, sources, boundary, values[n_sources + n_boundary :])
 
+    # what the transformation computes, worked out only when a compile or an enclosing key needs it
+    describe = functools.cache(lambda: _transform_key(transform, graph, len(extras)))
     compiled = transformed
     if jit and _worth_jitting(graph, inputs):
-        compiled = jax.jit(transformed)
+        compiled = _compiled_transform(describe(), transformed)
 
     def primitive(*values: Any) -> tuple[Any, ...]:
         return compiled(*values)
 
     primitive.__name__ = transform.__name__
     primitive.runs_user_code = graph.runs_user_code  # type: ignore[attr-defined]
+    primitive.describe = describe  # type: ignore[attr-defined]  # for an enclosing graph's key
     return record(primitive, inputs, multiple_outputs=True)
+
+
+# ---- reusing compiled transformations ---------------------------------------------------------
+
+#: Compiled transformations by what they compute (``_transform_key``), least recently used first.
+#: A jacobian of a graph already compiled (a scenario's second run, a shrinking candidate) reuses
+#: the program; ``jax.jit`` itself recompiles it for other shapes, dtypes or weak types.
+_COMPILED: collections.OrderedDict[Any, Callable[..., Any]] = collections.OrderedDict()
+_COMPILED_CAPACITY = 256
+
+
+def _compiled_transform(key: Any, transformed: Callable[..., Any]) -> Callable[..., Any]:
+    """The ``jax.jit`` of ``transformed``, shared by every graph with the same ``key``."""
+    if key is None:
+        return jax.jit(transformed)
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        compiled = _COMPILED[key] = jax.jit(transformed)
+        if len(_COMPILED) > _COMPILED_CAPACITY:
+            _COMPILED.popitem(last=False)
+    else:
+        _COMPILED.move_to_end(key)
+    return compiled
+
+
+def _transform_key(transform: Callable[..., Any], graph: SubGraph, n_extras: int) -> Any:
+    """What ``transform`` of ``graph`` computes, as a hashable value; ``None`` if not describable.
+
+    Two graphs with the same key replay the same primitives with the same static arguments and
+    the same constants, wired the same way from the sources, boundary values and earlier nodes,
+    so one traced program serves both: only the argument values differ. Constants are keyed by
+    type and exact bits (``-0.0`` is not ``0.0``).
+    """
+    places: dict[int, tuple[Any, ...]] = {}
+    for position, source in enumerate(graph.sources):
+        if isinstance(source, TracedArray):
+            places.setdefault(id(source), ("source", position))
+    for position, item in enumerate(graph.boundary):
+        places.setdefault(id(item), ("boundary", position))
+    for position, node in enumerate(graph.cone):
+        places[id(node)] = ("node", position)
+    nodes = tuple(_node_key(node, places) for node in graph.cone)
+    targets = tuple(_wire_key(target, places) for target in graph.targets)
+    parts = (
+        getattr(transform, "structure_key", transform),
+        tuple(
+            _constant_key(s) if not isinstance(s, TracedArray) else "tensor" for s in graph.sources
+        ),
+        len(graph.boundary),
+        n_extras,
+        nodes,
+        targets,
+    )
+    return None if _has_unknown(parts) else parts
+
+
+_UNKNOWN = object()  # a part with no key: the whole transformation is compiled on its own
+
+
+def _has_unknown(parts: Any) -> bool:
+    if parts is _UNKNOWN:
+        return True
+    return isinstance(parts, tuple) and any(_has_unknown(part) for part in parts)
+
+
+def _node_key(node: Node, places: dict[int, tuple[Any, ...]]) -> tuple[Any, ...]:
+    describe = getattr(node.primitive, "describe", None)  # a recorded transformation
+    primitive = node.primitive if describe is None else describe()
+    if primitive is None or getattr(node.primitive, "runs_user_code", False):
+        primitive = _UNKNOWN
+    inputs = tuple(_wire_key(item, places) for item in node.inputs)
+    static = tuple((name, _constant_key(value)) for name, value in sorted(node.static.items()))
+    return (primitive, inputs, static)
+
+
+def _wire_key(item: Any, places: dict[int, tuple[Any, ...]]) -> Any:
+    """Where a node's input comes from, or the constant it is."""
+    if not isinstance(item, TracedArray):
+        return ("constant", _constant_key(item))
+    place = places.get(id(item))
+    if place is None and item.node is not None:
+        place = places.get(id(item.node))
+        return _UNKNOWN if place is None else (*place, item.index)
+    return _UNKNOWN if place is None else place
+
+
+def _constant_key(value: Any) -> Any:
+    """A value baked into a traced program, as a hashable key of its type and exact contents."""
+    if value is None or value is Ellipsis or isinstance(value, (bool, int, str)):
+        return (type(value).__name__, value)
+    if isinstance(value, (float, complex)):
+        return (type(value).__name__, repr(value))  # repr tells -0.0 from 0.0, and nan is itself
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(_constant_key(item) for item in value))
+    if isinstance(value, slice):
+        return (
+            "slice",
+            _constant_key(value.start),
+            _constant_key(value.stop),
+            _constant_key(value.step),
+        )
+    if isinstance(value, (np.ndarray, np.generic, jax.Array)) and not isinstance(
+        value, jax.core.Tracer
+    ):
+        array = np.asarray(value)
+        weak = bool(getattr(value, "weak_type", False))
+        return ("array", type(value).__name__, str(array.dtype), array.shape, weak, array.tobytes())
+    if isinstance(value, type) or isinstance(value, np.dtype):
+        return ("dtype", value)
+    return _UNKNOWN
 
 
 #: Above this many replayed nodes, compiling one program costs more than the eager primitives.
@@ -708,6 +824,7 @@ def _batch_jacobian_transform(batch_index: Any) -> Callable[..., tuple[Any, ...]
 
         return (jax.vmap(jax.jacrev(per_example))(source, batch_index),)
 
+    _vmap_jacrev.structure_key = ("batch_jacobian", _constant_key(batch_index))  # type: ignore[attr-defined]
     return _vmap_jacrev
 
 

@@ -171,7 +171,9 @@ _DECISIONS: tuple[Mapping_, ...] = (
     Mapping_(
         "constant(value, dtype)",
         "jnp.asarray(value, dtype=dtype, device=device), a new leaf",
-        "JAX's own defaults: Python floats become float32, ints int32 (x64 off)",
+        "JAX's own defaults: Python floats become float32, ints int32 (x64 off); host data is "
+        "converted by NumPy to the type jnp.asarray gives and transferred with jax.device_put, "
+        "so a new shape compiles nothing",
     ),
     Mapping_(
         "Variable(value, trainable=)",
@@ -279,10 +281,13 @@ _DECISIONS: tuple[Mapping_, ...] = (
     ),
     Mapping_(
         "running jacobian, batch_jacobian",
-        "jax.jit of the transformation for a graph of at most 64 jnp nodes",
+        "jax.jit of the transformation for a graph of at most 64 jnp nodes, one compiled "
+        "program per graph structure",
         "jacrev and vmap run every primitive batched, and eager JAX compiles each on first use "
-        "(tens of milliseconds on CPU); gradient stays an eager jax.vjp (cheap when repeated), "
-        "and a graph with a custom gradient stays eager so grad_fn sees concrete values",
+        "(tens of milliseconds on CPU); a graph with the same primitives, constants and wiring "
+        "reuses the program (jax.jit recompiles it for new shapes or dtypes); gradient stays an "
+        "eager jax.vjp (cheap when repeated), and a graph with a custom gradient stays eager so "
+        "grad_fn sees concrete values",
     ),
     Mapping_(
         "stop_recording(), reset(), watched_variables()",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
 import logging
 import subprocess
 import sys
@@ -790,3 +792,158 @@ def test_every_error_rule_is_exercised() -> None:
 def test_user_exceptions_are_not_claimed() -> None:
     """An exception from the scenario's own code (not JAX) is left unknown, not misfiled."""
     assert classify_jax_error(RuntimeError("boom from grad")) is ErrorKind.UNKNOWN
+
+
+# ---- compile-free host values and reused compiled transformations -----------------------------
+
+
+class _CompileLog(logging.Handler):
+    """The names of the XLA programs JAX compiles while attached (``jax.log_compiles``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.compiled: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith("Finished XLA compilation of "):
+            self.compiled.append(message.split(" in ")[0])
+
+
+def _compiles(make: Any) -> list[str]:
+    handler = _CompileLog()
+    logger = logging.getLogger("jax")
+    logger.addHandler(handler)
+    try:
+        with jax.log_compiles(True), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            jax.block_until_ready(make())
+    finally:
+        logger.removeHandler(handler)
+    return handler.compiled
+
+
+def _array_facts(make: Any) -> Any:
+    """What a conversion gives: value, dtype, weak type, shape, placement and its warnings, or
+    the error it raises (type and message)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            made = make()
+            facts: Any = (repr(np.asarray(made).tolist()), str(made.dtype), made.weak_type)
+            facts += (made.shape, made.committed, made.sharding)
+        except Exception as error:  # the error is what is compared: its type and message
+            facts = (type(error).__name__, str(error))
+    return facts, [f"{w.category.__name__}: {w.message}" for w in caught]
+
+
+HOST_VALUES = [
+    3.0, -0.0, float("nan"), float("inf"), 2, -5, 300, True, 1 + 2j, 3.7, 1e10, 2**31 - 1, 2**40,
+    np.float16(2.5), np.float32(1.5), np.float64(1.1), np.int64(7), np.bool_(True),
+    np.complex128(1 + 1j), np.array([1.1, 2.2]), np.arange(6).reshape(2, 3), np.array([[1 + 2j]]),
+    np.array([1e10, -3.7, np.nan, np.inf]), np.zeros((0, 3)), [1, 2], [[1.5, 2.5]],
+    [1.0, np.float16(2)], [np.int32(1), 5], (1, 2.5), [True, False], [], [[]], [2**40], None,
+]  # fmt: skip
+HOST_DTYPES = ["float32", "float16", "float64", "int32", "int64", "bool", "complex64", None]
+
+
+@pytest.mark.parametrize("dtype", HOST_DTYPES)
+def test_host_constants_are_exactly_jnp_asarray(dtype: str | None) -> None:
+    """constant() built on the host gives jnp.asarray's value, type, placement, warnings, errors."""
+    native_dtype = None if dtype is None else getattr(jnp, dtype)
+    device = jax.devices("cpu")[0]
+    for value, placement in itertools.product(HOST_VALUES, (device, None)):
+        want = _array_facts(functools.partial(jnp.asarray, value, native_dtype, device=placement))
+        got = _array_facts(lambda: trace.constant(value, native_dtype, placement).value)  # noqa: B023
+        assert got == want, f"constant({value!r}, {dtype}, device={placement})"
+
+
+def test_host_constants_and_operands_compile_nothing(fw: Any) -> None:
+    """A constant, a list operand or a NumPy operand of a new shape is transferred, not compiled
+    (jnp.asarray compiles one convert_element_type per shape, dtype and weak type)."""
+    assert _compiles(lambda: jnp.asarray(np.ones((5, 7, 3), np.float16), device=jax.devices()[0]))
+    assert _compiles(lambda: fw.constant(np.ones((7, 5, 3), np.float16)).value) == []
+    assert _compiles(lambda: fw.constant([[1.5] * 9] * 2, fw.float16).value) == []
+    assert _compiles(lambda: trace._as_input(np.ones((3, 7, 5), np.float16))) == []
+    assert _compiles(lambda: trace._as_input([[0.5] * 11])) == []
+
+
+def test_gradient_seed_is_jnp_ones_like() -> None:
+    """The ones seeding a gradient are jnp.ones_like's: dtype, weak type, placement, values."""
+    device = jax.devices("cpu")[0]
+    outputs = [
+        jnp.asarray([1.0, 2.0], device=device),
+        jnp.asarray(np.ones((2, 3), np.float16)),
+        jnp.asarray(3.0, device=device),  # weakly typed
+        jnp.asarray([1 + 2j], jnp.complex64, device=device),
+        jnp.asarray([1, 2], jnp.int32),
+    ]
+    for output in outputs:
+        want = _array_facts(functools.partial(jnp.ones_like, output))
+        assert _array_facts(functools.partial(trace._ones_like, output)) == want, output
+
+
+def _sine_jacobian(fw: Any, shift: float, size: int = 3, scale: float = 2.0) -> Any:
+    x = fw.constant(np.linspace(0.5, 1.5, size).astype(np.float32))
+    with fw.GradientTape() as tape:
+        y = fw.sin(x * scale) + fw.constant(shift)
+    return x, tape.jacobian(y, x)
+
+
+def _bits(jacobian: Any) -> tuple[Any, ...]:
+    array = np.asarray(values(jacobian), np.float32)
+    return array.shape, array.tobytes()
+
+
+def _compiled_afresh(fw: Any, shift: float, **shape: Any) -> tuple[Any, ...]:
+    """The same Jacobian from a program compiled for it alone (the cache emptied first)."""
+    saved = dict(trace._COMPILED)
+    trace._COMPILED.clear()
+    try:
+        return _bits(_sine_jacobian(fw, shift, **shape)[1])
+    finally:
+        trace._COMPILED.clear()
+        trace._COMPILED.update(saved)
+
+
+def test_compiled_jacobian_is_reused_with_the_same_numbers(fw: Any) -> None:
+    """A Jacobian of a graph of the same structure reuses its compiled program (no compile) and
+    answers, to the bit, what a program compiled for it alone answers."""
+    trace._COMPILED.clear()
+    _sine_jacobian(fw, 1.0)
+    assert len(trace._COMPILED) == 1
+    holder: list[Any] = []
+    assert _compiles(lambda: holder.extend(_sine_jacobian(fw, 5.0)) or holder[1].value) == []
+    assert len(trace._COMPILED) == 1
+    assert _bits(holder[1]) == _compiled_afresh(fw, 5.0)
+    x = np.asarray(holder[0].value)
+    by_hand = jax.jacrev(lambda u: jnp.sin(u * 2.0) + 5.0)(x)
+    np.testing.assert_allclose(values(holder[1]), by_hand, rtol=1e-6)
+
+
+def test_compiled_jacobian_cache_is_never_stale(fw: Any) -> None:
+    """A new shape recompiles (jax.jit's own cache); another baked-in constant is another entry,
+    down to the sign of zero; each answer is the bits of a program compiled for it alone."""
+    trace._COMPILED.clear()
+    _sine_jacobian(fw, 1.0)
+    wider = _sine_jacobian(fw, 1.0, size=4)[1]
+    assert _bits(wider)[0] == (4, 4)
+    assert _bits(wider) == _compiled_afresh(fw, 1.0, size=4)
+    for scale in (3.0, -0.0, 0.0):
+        jacobian = _sine_jacobian(fw, 1.0, scale=scale)[1]
+        assert _bits(jacobian) == _compiled_afresh(fw, 1.0, scale=scale)
+        if scale == 0.0:  # d/dx sin(x * s) = s * cos(x * s): zeros signed as s
+            assert np.all(np.signbit(np.diag(values(jacobian))) == np.signbit(scale))
+    assert len(trace._COMPILED) == 4
+
+
+def test_compiled_batch_jacobian_follows_the_batch(fw: Any) -> None:
+    """batch_jacobian's program is keyed by its rows too: another batch size is answered right."""
+    trace._COMPILED.clear()
+    for rows in (2, 3, 2):
+        x = fw.constant(np.arange(rows * 2, dtype=np.float32).reshape(rows, 2))
+        with fw.GradientTape() as tape:
+            y = x * x
+        want = jax.vmap(jax.jacrev(lambda u: u * u))(jnp.asarray(x.value))
+        np.testing.assert_array_equal(values(tape.batch_jacobian(y, x)), np.asarray(want))
+    assert len(trace._COMPILED) == 2
