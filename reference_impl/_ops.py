@@ -219,13 +219,11 @@ def _dims(shape: Sequence[int]) -> str:
     return "[" + ",".join(str(n) for n in shape) + "]"
 
 
-def _incompatible(op: str, x: Tensor, y: Tensor) -> errors.InvalidArgumentError:
-    return errors.InvalidArgumentError(
-        None,
-        None,
-        f"{{{{function_node __wrapped__{op}_device_{_DEVICE}}}}} Incompatible shapes: "
-        f"{list(np.shape(x._value))} vs. {list(np.shape(y._value))} [Op:{op}] name: ",
-    )
+def _incompatible(
+    op: str, x: Tensor, y: Tensor, name: str | None = ""
+) -> errors.InvalidArgumentError:
+    message = f"Incompatible shapes: {list(np.shape(x._value))} vs. {list(np.shape(y._value))}"
+    return _kernel_error(op, message, name=name)
 
 
 #: NumPy's array and scalar types: values on the host, which mix freely.
@@ -248,16 +246,23 @@ def _binary(primitive: Primitive, x: Any, y: Any, hinted: bool = False) -> Tenso
         x, y = _binary_operands(x, y, primitive.tf_name, hinted)
     kernel = primitive.kernel
     if kernel is not None and x._dtype not in kernel.dtypes:
-        kernel.check(x._dtype, "" if all(map(_fast_path_operand, given)) else None)
+        kernel.check(x._dtype, _error_name(given, hinted))
     try:
         return call(primitive, (x, y), dtype=x._dtype)
     except ValueError as error:
         if "broadcast" in str(error):
-            raise _incompatible(primitive.tf_name, x, y) from None
+            raise _incompatible(primitive.tf_name, x, y, _error_name(given, hinted)) from None
         if "negative integer powers" in str(error):  # NumPy's words, TensorFlow's Pow kernel
             message = "Integers to negative integer powers are not allowed"
-            raise _kernel_error(primitive.tf_name, message) from None
+            name = _error_name(given, hinted)
+            raise _kernel_error(primitive.tf_name, message, name=name) from None
         raise
+
+
+def _error_name(given: Sequence[Any], hinted: bool = False) -> str | None:
+    """The " name: " part of a kernel error: absent when TF's slow path ran the op (a hinted op
+    converts its operands in Python first, so its kernel always sees tensors)."""
+    return "" if hinted or all(map(_fast_path_operand, given)) else None
 
 
 def _unary(primitive: Primitive, x: Any) -> Tensor:
@@ -1090,12 +1095,12 @@ def _compare(
     x, y = _binary_operands(x, y, op)
     order = _ORDER_KERNELS.get(op)
     if order is not None and x._dtype not in order.dtypes:
-        order.check(x._dtype, "" if all(map(_fast_path_operand, given)) else None)
+        order.check(x._dtype, _error_name(given))
     try:
         return Tensor(kernel(x._value, y._value), dt.bool_)  # comparisons are not differentiable
     except ValueError:
         if shapes_must_agree:
-            raise _incompatible(op, x, y) from None
+            raise _incompatible(op, x, y, _error_name(given)) from None
         # ``==``/``!=`` pass incompatible_shape_error=False: unequal shapes are a scalar answer
         return Tensor(np.bool_(kernel is operator.ne), dt.bool_)
 

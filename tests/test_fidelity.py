@@ -368,6 +368,11 @@ def kernel_error_messages(tf):
         "concat dimensions": lambda: tf.concat([tf.ones((1, 2)), tf.ones((1, 3))], 0),
         "concat of three": lambda: tf.concat([tf.ones((1,)), tf.ones((1,)), tf.ones((1, 1))], 0),
         "negative integer power": lambda: tf.pow(tf.constant([2, 2]), tf.constant([-2, 1])),
+        "negative integer power of lists": lambda: tf.pow([2], [-1]),
+        "shapes of a list operand": lambda: tf.multiply(tf.constant([1.0, 2.0]), [1.0, 2.0, 3.0]),
+        "shapes of an array operand": lambda: tf.multiply(tf.constant([1.0, 2.0]), np.ones(3)),
+        "shapes, hinted": lambda: tf.constant([1.0, 2.0]) + [1.0, 2.0, 3.0],
+        "shapes of a comparison": lambda: tf.less(tf.constant([1.0, 2.0]), [1.0, 2.0, 3.0]),
     }
     return {name: _attempt(case) for name, case in cases.items()}
 
