@@ -445,8 +445,8 @@ def _(fw):
 @scenario(
     "variables.initial_value_required",
     spec="OP14",
-    statement="Variable(None) is a ValueError: an initial value must be given",
-    expect=raises("invalid_argument", "ValueError"),
+    statement="Variable(None) is a ValueError saying that initial_value must be specified",
+    expect=raises("invalid_argument", "ValueError", "initial_value"),
     features=["variables"],
 )
 def _(fw):
@@ -464,3 +464,17 @@ def _(fw):
 def _(fw):
     keys = {fw.Variable(1.0): 1}
     return len(keys)
+
+
+@scenario(
+    "variables.bool_assign_add_rejected",
+    spec="OP14, OP16",
+    statement="assign_add on a bool variable has no kernel: TF's InvalidArgumentError (no "
+    "neutral kind yet)",
+    expect=raises("unknown", match="No OpKernel was registered to support Op 'AssignAddVariableOp'"),
+    features=["variables"],
+)
+def _(fw):
+    v = fw.Variable(True, trainable=False)  # a bool cannot be trainable in every framework
+    v.assign_add(True)
+    return v
