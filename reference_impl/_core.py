@@ -526,6 +526,7 @@ class Primitive:
         "n_outputs",
         "broadcasts",
         "accepts_sparse",
+        "sparse_to_x",
         "kernel",
     )
 
@@ -539,8 +540,12 @@ class Primitive:
         broadcasts: bool = False,
         variadic: bool = False,
         accepts_sparse: bool = False,
+        sparse_to_x: bool = False,
     ) -> None:
-        self.accepts_sparse = accepts_sparse  # the backward rule passes IndexedSlices through
+        self.accepts_sparse = accepts_sparse or sparse_to_x
+        # TensorFlow's Add and Sub gradients hand a sparse (IndexedSlices) upstream to x as it
+        # is when y is a scalar that needs no gradient; in every other case they densify it.
+        self.sparse_to_x = sparse_to_x
         self.name = name
         self.tf_name = tf_name or name
         self.impl = impl
@@ -563,6 +568,10 @@ class Primitive:
         inputs, kwargs = record.inputs, record.kwargs
         upstream = grads[0] if self.n_outputs == 1 else grads
         ans = record.outputs[0] if self.n_outputs == 1 else record.outputs
+        if self.sparse_to_x:
+            if type(upstream) is IndexedSlices and not needs[1] and np.ndim(inputs[1]._value) == 0:
+                return [upstream if needs[0] else None, None]
+            upstream = _as_upstream(upstream, ans)
         if self.variadic:
             rule = self.rules[0]
             return [

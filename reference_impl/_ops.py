@@ -279,8 +279,8 @@ def _unary(primitive: Primitive, x: Any) -> Tensor:
 # ---- primitives: binary arithmetic ------------------------------------------------------------
 
 # Python's operators dispatch to the same NumPy kernels, minus the ufunc call overhead on scalars.
-_add = Primitive("add", operator.add, tf_name="AddV2", broadcasts=True)
-_sub = Primitive("subtract", operator.sub, tf_name="Sub", broadcasts=True)
+_add = Primitive("add", operator.add, tf_name="AddV2", broadcasts=True, sparse_to_x=True)
+_sub = Primitive("subtract", operator.sub, tf_name="Sub", broadcasts=True, sparse_to_x=True)
 _mul = Primitive("multiply", operator.mul, tf_name="Mul", broadcasts=True)
 _div = Primitive("divide", _quiet(operator.truediv), tf_name="RealDiv", broadcasts=True)
 _pow = Primitive("pow", _quiet(lambda x, y: _ns(x).pow(x, y)), tf_name="Pow", broadcasts=True)

@@ -1039,3 +1039,23 @@ def test_two_threads_share_one_persistent_tape(fast_thread_switching: None) -> N
     assert not wrong, (
         f"wrong gradients={wrong[:5]} ({len(wrong)} of 300), but should be [] [threads]"
     )
+
+
+def test_a_sparse_gradient_passes_add_and_subtract_of_an_unneeded_scalar():
+    """TF's Add/Sub gradients hand an IndexedSlices upstream to x unchanged when y is a scalar
+    that needs no gradient, and densify it otherwise (found by tapeconf fuzz)."""
+    tf_real = pytest.importorskip("tensorflow")
+    import reference_impl
+
+    def kinds(tf):
+        x = tf.constant([1.5, 2.0, 3.0])
+        w = tf.constant([1.0, 1.0, 1.0])
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch([x, w])
+            through = tf.gather(x + np.float16(1.5), [0, 0, 1])
+            minus = tf.gather(x - 2.0, [1])
+            dense = tf.gather(x + w, [2])
+        grads = [tape.gradient(through, x), tape.gradient(minus, x), tape.gradient(dense, x)]
+        return [(type(g).__name__, tf.convert_to_tensor(g).numpy().tolist()) for g in grads]
+
+    assert kinds(reference_impl) == kinds(tf_real)
