@@ -17,6 +17,23 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _counts: dict[tuple[str, str, int], int] = {}
 
 
+def _print_as_tensorflow() -> None:
+    """As ``tf.get_logger`` sets up its logger: unless the root logger is configured, warnings
+    go to stderr as ``WARNING:tensorflow:<message>`` (in an interactive shell: to stdout, from
+    INFO up). What a TensorFlow program prints is then what it prints here."""
+    if logging.getLogger().handlers:
+        return  # the application configured logging: leave it alone, as TensorFlow does
+    interactive = bool(getattr(sys, "ps1", None)) or bool(sys.flags.interactive)
+    handler = logging.StreamHandler(sys.stdout if interactive else sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s:tensorflow:%(message)s"))
+    logger.addHandler(handler)
+    if interactive:
+        logger.setLevel(logging.INFO)
+
+
+_print_as_tensorflow()
+
+
 def _caller() -> tuple[str, int]:
     frame = sys._getframe(1)
     while (

@@ -27,20 +27,8 @@ pytestmark = pytest.mark.xdist_group("real_programs")
 
 PROGRAMS = sorted(path.name for path in runner.CORPUS.glob("*.py"))
 OUT_OF_SCOPE = runner.out_of_scope()
-#: program -> the exact difference, and the module whose fix it waits for.
-_LOG_FORMAT = (
-    "reference_impl/_logging.py: the reference's warnings reach stderr as the bare message (Python's "
-    "last-resort handler); TensorFlow's 'tensorflow' logger prints 'WARNING:tensorflow:<message>'"
-)
-KNOWN_DIFFERENCES: dict[str, str] = {
-    "backprop_test_04_string_targets.py": _LOG_FORMAT + " (the watched tf.string warning)",
-    "backprop_test_08_gradient_within_tape_block.py": _LOG_FORMAT
-    + " (gradient inside a persistent tape's context)",
-    "backprop_test_12_higher_order_persistent.py": _LOG_FORMAT
-    + " (gradient inside a persistent tape's context)",
-    "guide_autodiff_17_integer_source.py": _LOG_FORMAT + " (the watched tf.int32 warning)",
-    "backprop_test_23_jacobian.py": _LOG_FORMAT + " (jacobian's IndexedSlices densify warning)",
-}
+#: program -> the exact difference, and the module whose fix it waits for (none left).
+KNOWN_DIFFERENCES: dict[str, str] = {}
 
 
 def _param(name: str) -> Any:
