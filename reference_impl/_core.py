@@ -526,7 +526,7 @@ class Primitive:
         "n_outputs",
         "broadcasts",
         "accepts_sparse",
-        "sparse_to_x",
+        "sparse_rule",
         "kernel",
     )
 
@@ -540,12 +540,14 @@ class Primitive:
         broadcasts: bool = False,
         variadic: bool = False,
         accepts_sparse: bool = False,
-        sparse_to_x: bool = False,
+        sparse_rule: Callable[..., list[Any] | None] | None = None,
     ) -> None:
-        self.accepts_sparse = accepts_sparse or sparse_to_x
-        # TensorFlow's Add and Sub gradients hand a sparse (IndexedSlices) upstream to x as it
-        # is when y is a scalar that needs no gradient; in every other case they densify it.
-        self.sparse_to_x = sparse_to_x
+        self.accepts_sparse = accepts_sparse or sparse_rule is not None
+        # Where TensorFlow's gradient keeps a sparse (IndexedSlices) upstream sparse: Neg and
+        # Identity pass it on (negated), Cast casts its values, Add/Sub hand it to x when y is a
+        # scalar that needs no gradient. ``sparse_rule(g, inputs, needs, **kwargs)`` returns the
+        # gradients, or None to densify g and use the ordinary rules.
+        self.sparse_rule = sparse_rule
         self.name = name
         self.tf_name = tf_name or name
         self.impl = impl
@@ -568,9 +570,11 @@ class Primitive:
         inputs, kwargs = record.inputs, record.kwargs
         upstream = grads[0] if self.n_outputs == 1 else grads
         ans = record.outputs[0] if self.n_outputs == 1 else record.outputs
-        if self.sparse_to_x:
-            if type(upstream) is IndexedSlices and not needs[1] and np.ndim(inputs[1]._value) == 0:
-                return [upstream if needs[0] else None, None]
+        if self.sparse_rule is not None:
+            if type(upstream) is IndexedSlices:
+                passed = self.sparse_rule(upstream, inputs, needs, **kwargs)
+                if passed is not None:
+                    return passed
             upstream = _as_upstream(upstream, ans)
         if self.variadic:
             rule = self.rules[0]

@@ -497,8 +497,10 @@ class GradientTape:
         )
         full_shape = tuple(target.shape) + tuple(source.shape)[1:]
         self._consume()
-        if row is not None and not experimental_use_pfor:
-            _check_loop_dtype(target, row[0])
+        if not experimental_use_pfor:
+            # the rows TF's loop writes: the gradients, or zeros like the source with "zero"
+            zero_row = _value_like(source) if mode is UnconnectedGradients.ZERO else None
+            _check_loop_dtype(target, row[0] if row is not None else zero_row)
         if row is None:
             # TensorFlow's rows are gradients: with "zero" each is zeros like the source (so the
             # result has the source's dtype); with "none" there are no rows, and the result is

@@ -278,9 +278,30 @@ def _unary(primitive: Primitive, x: Any) -> Tensor:
 
 # ---- primitives: binary arithmetic ------------------------------------------------------------
 
+
 # Python's operators dispatch to the same NumPy kernels, minus the ufunc call overhead on scalars.
-_add = Primitive("add", operator.add, tf_name="AddV2", broadcasts=True, sparse_to_x=True)
-_sub = Primitive("subtract", operator.sub, tf_name="Sub", broadcasts=True, sparse_to_x=True)
+def _sparse_to_x(g: IndexedSlices, inputs: Sequence[Tensor], needs: Sequence[bool]) -> Any:
+    """Add/Sub: x gets the sparse upstream as it is when y is a scalar needing no gradient."""
+    if needs[1] or np.ndim(inputs[1]._value) != 0:
+        return None
+    return [g if needs[0] else None, None]
+
+
+def _sparse_negated(g: IndexedSlices, inputs: Sequence[Tensor], needs: Sequence[bool]) -> Any:
+    return [IndexedSlices(negative(g.values), g.indices, g.dense_shape)]
+
+
+def _sparse_cast(
+    g: IndexedSlices, inputs: Sequence[Tensor], needs: Sequence[bool], dtype: Any
+) -> Any:
+    source = inputs[0]._dtype
+    if not (source.is_trainable and g.dtype.is_trainable):
+        return [None]
+    return [IndexedSlices(cast(g.values, source), g.indices, g.dense_shape)]
+
+
+_add = Primitive("add", operator.add, tf_name="AddV2", broadcasts=True, sparse_rule=_sparse_to_x)
+_sub = Primitive("subtract", operator.sub, tf_name="Sub", broadcasts=True, sparse_rule=_sparse_to_x)
 _mul = Primitive("multiply", operator.mul, tf_name="Mul", broadcasts=True)
 _div = Primitive("divide", _quiet(operator.truediv), tf_name="RealDiv", broadcasts=True)
 _pow = Primitive("pow", _quiet(lambda x, y: _ns(x).pow(x, y)), tf_name="Pow", broadcasts=True)
@@ -352,7 +373,7 @@ defvjp(
 
 # ---- primitives: unary elementwise ------------------------------------------------------------
 
-_neg = Primitive("negative", operator.neg, tf_name="Neg")
+_neg = Primitive("negative", operator.neg, tf_name="Neg", sparse_rule=_sparse_negated)
 _square = Primitive("square", lambda x: _ns(x).square(x), tf_name="Square")
 _sqrt = Primitive("sqrt", _quiet(lambda x: _ns(x).sqrt(x)), tf_name="Sqrt")
 _exp = Primitive("exp", _quiet(lambda x: _ns(x).exp(x)), tf_name="Exp")
@@ -382,7 +403,9 @@ _relu.kernels(
     signature="features:T -> activations:T",
 )
 _conj = Primitive("conj", lambda x: _ns(x).conj(x), tf_name="Conj")
-_identity = Primitive("identity", lambda x: x, tf_name="Identity")
+_identity = Primitive(
+    "identity", lambda x: x, tf_name="Identity", sparse_rule=lambda g, inputs, needs: [g]
+)
 
 
 def _sqrt_grad_kernel(y: Any, dy: Any) -> Any:
@@ -491,7 +514,9 @@ def _cast_kernel(x: Any, dtype: DType) -> Any:
     return xp.astype(x, backend_of(x).dtype(dtype))
 
 
-_cast = Primitive("cast", _quiet(_cast_kernel), tf_name="Cast")  # NaN to int: no warning
+_cast = Primitive(
+    "cast", _quiet(_cast_kernel), tf_name="Cast", sparse_rule=_sparse_cast
+)  # NaN to int: no warning
 
 
 def _cast_grad(g: Tensor, ans: Tensor, x: Tensor, dtype: DType) -> Tensor | None:

@@ -1043,7 +1043,8 @@ def test_two_threads_share_one_persistent_tape(fast_thread_switching: None) -> N
 
 def test_a_sparse_gradient_passes_add_and_subtract_of_an_unneeded_scalar():
     """TF's Add/Sub gradients hand an IndexedSlices upstream to x unchanged when y is a scalar
-    that needs no gradient, and densify it otherwise (found by tapeconf fuzz)."""
+    that needs no gradient, and densify it otherwise; Neg, Identity and Cast keep it sparse
+    (found by tapeconf fuzz)."""
     tf_real = pytest.importorskip("tensorflow")
     import reference_impl
 
@@ -1055,7 +1056,10 @@ def test_a_sparse_gradient_passes_add_and_subtract_of_an_unneeded_scalar():
             through = tf.gather(x + np.float16(1.5), [0, 0, 1])
             minus = tf.gather(x - 2.0, [1])
             dense = tf.gather(x + w, [2])
-        grads = [tape.gradient(through, x), tape.gradient(minus, x), tape.gradient(dense, x)]
+            negated = tf.gather(-x, [0, 0])
+            same = tf.gather(tf.identity(x), [1])
+            wider = tf.gather(tf.cast(x, tf.float64), [2])
+        grads = [tape.gradient(t, x) for t in (through, minus, dense, negated, same, wider)]
         return [(type(g).__name__, tf.convert_to_tensor(g).numpy().tolist()) for g in grads]
 
     assert kinds(reference_impl) == kinds(tf_real)

@@ -307,6 +307,8 @@ def _operand(b: Builder, dtype: str, shape: tuple[int, ...]) -> tuple[str, tuple
         ("tensor", "python", "tensor", "numpy_scalar", "list", "numpy_array", "numpy_other")
     )
     partner_shape = _broadcast_partner(b, shape)
+    if 0 in partner_shape:  # a literal cannot spell an empty (0, 1, 3): a scalar instead
+        partner_shape = ()
     candidates = [n for n in b.tensors(dtypes=(dtype,)) if b.names[n].shape == partner_shape]
     if form == "tensor" and candidates:
         name = b.choose(candidates)
@@ -477,7 +479,7 @@ def combine_op(b: Builder, x: str) -> Op:
     choices = ["concat", "stack", "where"]
     if dtype in FLOAT_DTYPES:
         choices += ["softmax", "norm"] if shape else ["norm"]
-    name = "matmul" if len(shape) == 2 and b.coin(0.5) else b.choose(choices)
+    name = "matmul" if len(shape) == 2 and 0 not in shape and b.coin(0.5) else b.choose(choices)
     out = b.fresh("t")
     same = [n for n in b.tensors(dtypes=(dtype,)) if b.names[n].shape == shape]
     if name in ("concat", "stack", "where"):
@@ -699,7 +701,7 @@ def gradient_call(b: Builder, tape: TapeState) -> Statement:
     if method == "gradient":
         targets: Any = target if b.coin(0.8) else _nest(b, b.tensors())
         sources = _nest(b, leaves)
-        if isinstance(targets, str) and b.coin(0.2):
+        if isinstance(targets, str) and 0 not in b.names[targets].shape and b.coin(0.2):
             t_info = b.names[targets]
             seed = _values(b, t_info.dtype, t_info.shape)
             text = (
