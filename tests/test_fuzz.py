@@ -298,3 +298,14 @@ def test_a_value_finding_says_which_derivative_each_side_computed():
         run = _Run(program, program.source(), {}, {}, fd.expected_gradients(program))
         plain = fd.expected_gradients(program, plain=True)
         assert _which_derivative(run, leaf(other), leaf(tf), plain) == verdict
+
+
+def test_oracle_abstains_at_a_jump():
+    """sign at 0 jumps: both one-sided slopes are huge and equal, yet there is no derivative."""
+    x = Leaf("x1", "constant", "0.0", np.float32(0.0), "float32", ())
+    sign = Op("t3", "fw.sign(x1)", ("x1",), np.sign, tracked={"tape2": (True,)})
+    call = GradientCall("g4", "tape2", "gradient", "t3", "x1", recorded_targets=(True,))
+    program = Program(
+        (x, TapeBlock((("tape2", ""),), (Op(None, "tape2.watch(x1)"), sign)), call), ("g4",)
+    )
+    assert fd.expected_gradients(program)["g4"] == (None,)
