@@ -34,7 +34,7 @@ report: setup
 TF212 := envs/tf-2.12
 compare-tf212: setup
 	test -x $(TF212)/bin/python || $(PYTHON) -m venv $(TF212)
-	$(TF212)/bin/pip install --quiet --disable-pip-version-check tensorflow-cpu==2.12.0 2>&1 | $(QUIET_PIP)
+	$(TF212)/bin/pip install --quiet --disable-pip-version-check tensorflow-cpu==2.12.0 array-api-compat==1.16.0 2>&1 | $(QUIET_PIP)
 	$(TF212)/bin/pip install --quiet --disable-pip-version-check --no-deps -e . 2>&1 | $(QUIET_PIP)
 	$(BIN)/tapeconf report --adapter tensorflow@$(TF212)/bin/python --out reports/tf-2.12
 	$(BIN)/tapeconf report --adapter tensorflow --out $(TF212)/tf-2.21
