@@ -86,9 +86,9 @@ class _Replay:
             self.value(n, f) if f else self.base.get(n, _UNKNOWN)
             for n, f in zip(op.inputs, flags, strict=True)
         ]
-        if op.assigns:
-            self.base[op.assigns] = op.replay(self.base[op.assigns])
-            self.live[op.assigns] = op.replay(self.live[op.assigns])
+        if op.assigns:  # the assigned value, as every replayed value, in float64
+            self.base[op.assigns] = np.asarray(op.replay(self.base[op.assigns]), np.float64)
+            self.live[op.assigns] = np.asarray(op.replay(self.live[op.assigns]), np.float64)
             return
         names = [n.strip() for n in op.name.split(",")] if op.name else []
         base_out = _apply(op, base_inputs)
