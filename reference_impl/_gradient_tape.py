@@ -389,8 +389,10 @@ class GradientTape:
         mode = _unconnected(unconnected_gradients)
         grads = backprop(tape, flat_targets, flat_sources, seeds)
         if mode is UnconnectedGradients.ZERO:
+            # zeros_like of the source itself, as TensorFlow's zero fill: a variable is read, so a
+            # tape still recording (persistent, inside its context) watches it
             grads = [
-                _ops.zeros_like(_value_like(s)) if g is None else g
+                _ops.zeros_like(s) if g is None else g
                 for s, g in zip(flat_sources, grads, strict=True)
             ]
         self._consume()

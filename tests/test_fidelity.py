@@ -1063,3 +1063,20 @@ def test_a_sparse_gradient_passes_add_and_subtract_of_an_unneeded_scalar():
         return [(type(g).__name__, tf.convert_to_tensor(g).numpy().tolist()) for g in grads]
 
     assert kinds(reference_impl) == kinds(tf_real)
+
+
+def test_zero_filled_gradients_read_the_variable():
+    """unconnected_gradients="zero" fills zeros_like(source): a variable is read, so a persistent
+    tape still recording watches it, as TensorFlow's (found by tapeconf fuzz)."""
+    tf_real = pytest.importorskip("tensorflow")
+    import reference_impl
+
+    def counts(tf):
+        v = tf.Variable([1.0, 2.0])
+        x = tf.constant(1.5)
+        with tf.GradientTape(persistent=True) as tape:
+            tape.gradient(x * x, [v], unconnected_gradients="zero")
+            inside = len(tape.watched_variables())
+        return inside
+
+    assert counts(reference_impl) == counts(tf_real) == 1

@@ -19,7 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import tomllib
+
+try:  # Python 3.11+; on 3.10 the same parser is the `tomli` dependency
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 from conformance.expect import TensorLeaf, Value, match_tree, raises, returns
 from conformance.outcome import ErrorInfo, Observation, mismatch

@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import tomllib
+try:  # Python 3.11+; on 3.10 the same parser is the `tomli` dependency
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 __all__ = ["EQUIVALENT_FILE", "Equivalent", "EquivalentFileError", "load_equivalents"]
 
