@@ -255,6 +255,10 @@ class IndexedSlices:
         size = int(np.asarray(self.dense_shape._value)[0])
         return _ops.scatter_rows(self.values, self.indices._value, size)
 
+    def __neg__(self) -> IndexedSlices:
+        """``-g`` stays sparse, as TensorFlow's IndexedSlices (its only operator)."""
+        return IndexedSlices(_ops.negative(self.values), self.indices, self.dense_shape)
+
     def __repr__(self) -> str:
         return (
             f"IndexedSlices(indices={self.indices!r}, values={self.values!r}, "

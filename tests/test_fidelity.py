@@ -1080,3 +1080,19 @@ def test_zero_filled_gradients_read_the_variable():
         return inside
 
     assert counts(reference_impl) == counts(tf_real) == 1
+
+
+def test_a_sparse_gradient_negates_as_tensorflow():
+    """-g of an IndexedSlices gradient is IndexedSlices with negated values (found by fuzz)."""
+    tf_real = pytest.importorskip("tensorflow")
+    import reference_impl
+
+    def negated(tf):
+        x = tf.constant([1.5, 2.5])
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.gather(x, [0, 0, 1])
+        g = -tape.gradient(y, x)
+        return type(g).__name__, tf.convert_to_tensor(g).numpy().tolist()
+
+    assert negated(reference_impl) == negated(tf_real)
