@@ -455,7 +455,20 @@ defvjp(
 )
 defvjp(_tanh, lambda g, ans, x: call(_tanh_grad, (ans, g), dtype=g._dtype))
 defvjp(_sigmoid, lambda g, ans, x: call(_sigmoid_grad, (ans, g), dtype=g._dtype))
-defvjp(_relu, lambda g, ans, x: where(greater(x, zeros_like(x)), g, zeros_like(g)))
+def _relu_grad_kernel(dy: Any, x: Any) -> Any:
+    return _ns(dy).where(x > 0, dy, _ns(dy).zeros_like(dy))
+
+
+# TensorFlow's ReluGrad(gradients, features) is an op with a gradient of its own: ReluGrad again
+# for the upstream, zeros (connected, not None) for the features. A Jacobian of relu's gradient
+# is then zeros, as in TensorFlow, where a composed where(x > 0, ...) would leave x unconnected.
+_relu_grad = Primitive("relu_grad", _relu_grad_kernel, tf_name="ReluGrad")
+defvjp(
+    _relu_grad,
+    lambda g, ans, dy, x: call(_relu_grad, (g, x), dtype=g._dtype),
+    lambda g, ans, dy, x: zeros_like(x),
+)
+defvjp(_relu, lambda g, ans, x: call(_relu_grad, (g, x), dtype=g._dtype))
 defvjp(_abs, _abs_grad)
 defvjp(_conj, lambda g, ans, x: conj(g))
 defvjp(_identity, lambda g, ans, x: g)

@@ -1096,3 +1096,18 @@ def test_a_sparse_gradient_negates_as_tensorflow():
         return type(g).__name__, tf.convert_to_tensor(g).numpy().tolist()
 
     assert negated(reference_impl) == negated(tf_real)
+
+
+def test_the_jacobian_of_relus_gradient_is_connected():
+    """ReluGrad has a gradient of its own: zeros for the features, not None (found by fuzz)."""
+    tf_real = pytest.importorskip("tensorflow")
+    import reference_impl
+
+    def second(tf):
+        x = tf.constant([[1.5, -1.5, 2.0]])
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            first = tape.gradient(tf.nn.relu(x), x)
+        return tape.jacobian(first, x).numpy().tolist()
+
+    assert second(reference_impl) == second(tf_real)

@@ -96,6 +96,7 @@ COVERED_INDIRECTLY = {
     "sqrt_grad": "sqrt (second order)",
     "tanh_grad": "tanh (second order)",
     "sigmoid_grad": "sigmoid (second order)",
+    "relu_grad": "relu (second order: relu(x) * x differentiates ReluGrad)",
     "take": "unstack/stack",
     "embed": "stack (second order)",
     "slice": "concat",
