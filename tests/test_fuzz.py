@@ -309,3 +309,23 @@ def test_oracle_abstains_at_a_jump():
         (x, TapeBlock((("tape2", ""),), (Op(None, "tape2.watch(x1)"), sign)), call), ("g4",)
     )
     assert fd.expected_gradients(program)["g4"] == (None,)
+
+
+def test_oracle_counts_a_watch_after_the_op():
+    """An input of a recorded op that the tape watches only afterwards still gets its gradient
+    (TensorFlow decides which inputs need one when the gradient is taken)."""
+    x = Leaf("x1", "constant", "2.0", np.float32(2.0), "float32", ())
+    w = Leaf("w2", "constant", "3.0", np.float32(3.0), "float32", ())
+    product = Op("t3", "x1 * w2", ("x1", "w2"), np.multiply, tracked={"tape4": (False, True)})
+    body = (Op(None, "tape4.watch(w2)"), product, Op(None, "tape4.watch(x1)"))
+    call = GradientCall(
+        "g5",
+        "tape4",
+        "gradient",
+        "t3",
+        "x1",
+        recorded_targets=(True,),
+        tracked_at_call=frozenset({"w2", "t3", "x1"}),
+    )
+    program = Program((x, w, TapeBlock((("tape4", ""),), body), call), ("g5",))
+    assert np.allclose(fd.expected_gradients(program)["g5"][0], 3.0)

@@ -51,6 +51,7 @@ class _Replay:
         self.opaque: set[str] = set()  # names whose gradient the oracle cannot model
         self.delta = delta
         self.tape = call.tape
+        self.tracked_at_call = call.tracked_at_call
         for statement in _statements(program):
             if statement is call:
                 return
@@ -81,6 +82,12 @@ class _Replay:
         flags = op.tracked.get(self.tape, tuple(False for _ in op.inputs))
         if self.plain:
             flags = tuple(True for _ in op.inputs)
+        elif any(flags) and self.tracked_at_call is not None:
+            # the op is on the tape; an input gets a gradient if the tape tracks it by the time
+            # of the gradient call (watched after the op, say), as TensorFlow decides then
+            flags = tuple(
+                f or name in self.tracked_at_call for name, f in zip(op.inputs, flags, strict=True)
+            )
         base_inputs = [self.base.get(name, _UNKNOWN) for name in op.inputs]
         live_inputs = [
             self.value(n, f) if f else self.base.get(n, _UNKNOWN)

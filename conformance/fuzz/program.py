@@ -109,6 +109,10 @@ class GradientCall:
     seeds: tuple[str, ...] | None = None
     zero_unconnected: bool = False
     recorded_targets: tuple[bool, ...] = ()  # per flattened target: did the tape record it?
+    #: what the tape tracks when the call runs: a recorded op's input gets a gradient when the
+    #: tape tracks it then (TensorFlow's unneeded_gradients are decided at backprop time), so a
+    #: tensor watched after the op still gets one
+    tracked_at_call: frozenset[str] | None = None
 
     def lines(self) -> list[str]:
         args = [_render_nest(self.targets), _render_nest(self.sources)]

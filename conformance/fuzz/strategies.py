@@ -731,7 +731,16 @@ def gradient_call(b: Builder, tape: TapeState) -> Statement:
     name = b.fresh("g")
     connected = tuple(_slice_recorded(b, tape, n) for n in _flatten(targets))
     call = GradientCall(
-        name, tape.name, method, targets, sources, tuple(kwargs), seeds, zero, connected
+        name,
+        tape.name,
+        method,
+        targets,
+        sources,
+        tuple(kwargs),
+        seeds,
+        zero,
+        connected,
+        frozenset(tape.tracked),
     )
     b.returns.append(name)
     if method == "gradient" and isinstance(sources, str) and isinstance(targets, str):
