@@ -123,20 +123,23 @@ def _beside(host: np.ndarray, tensor: Any) -> Any:
     return backend_of(value).asarray(host, device_of(value))
 
 
-def _slices_recorded(tape: Tape, target: Any) -> bool:
-    """Whether the tape records the slices a Jacobian differentiates.
+def _record_slices(tape: Tape, target: Any) -> bool:
+    """Read the target as TensorFlow's Jacobian does, and say whether its slices are recorded.
 
     TensorFlow reshapes the target and gathers each row under the tape, then takes the gradient
     of that row: the rows are connected only when those ops are recorded, that is when the target
     is tracked (watched or produced on the tape) with a trainable dtype, or is a trainable
-    variable the tape watches as it reads it. So an unwatched target is not its own Jacobian's
-    identity, as ``gradient(x, x)`` is.
+    variable the tape watches as it reads it (and then lists in ``watched_variables``). So an
+    unwatched target is not its own Jacobian's identity, as ``gradient(x, x)`` is.
     """
     if not target._dtype.is_trainable:
         return False
     if target._id in tape.tensor_ids:
         return True
-    return isinstance(target, Variable) and target.trainable and tape.watch_accessed_variables
+    if isinstance(target, Variable) and target.trainable and tape.watch_accessed_variables:
+        tape.watch_variable(target)
+        return True
+    return False
 
 
 def _check_loop_dtype(target: Any, row: Any) -> None:
@@ -524,7 +527,7 @@ class GradientTape:
         shape = tuple(target.shape)
         if tape.released:  # a non-persistent recording after its first use has no records
             return [None for _ in sources]
-        if not _slices_recorded(tape, target):
+        if not _record_slices(tape, target):
             return [None for _ in sources]
         count = int(np.prod(shape[1:] if batch else shape, dtype=np.int64))
         rows: list[list[Any]] = [[] for _ in sources]

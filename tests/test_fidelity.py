@@ -1111,3 +1111,18 @@ def test_the_jacobian_of_relus_gradient_is_connected():
         return tape.jacobian(first, x).numpy().tolist()
 
     assert second(reference_impl) == second(tf_real)
+
+
+def test_a_jacobian_of_a_variable_watches_it():
+    """TF's jacobian reads its target under the tape: a trainable variable target is then
+    listed in watched_variables (found by tapeconf fuzz)."""
+    tf_real = pytest.importorskip("tensorflow")
+    import reference_impl
+
+    def listed(tf):
+        with tf.GradientTape() as tape:
+            v = tf.Variable([1.5, 2.5])
+            jacobian = tape.jacobian(v, v)
+            return jacobian.numpy().tolist(), len(tape.watched_variables())
+
+    assert listed(reference_impl) == listed(tf_real)
