@@ -32,6 +32,8 @@ __all__ = [
     "Program",
     "Statement",
     "TapeBlock",
+    "flatten_nest",
+    "render_nest",
 ]
 
 FLOAT_DTYPES = ("float16", "float32", "float64")
@@ -115,7 +117,7 @@ class GradientCall:
     tracked_at_call: frozenset[str] | None = None
 
     def lines(self) -> list[str]:
-        args = [_render_nest(self.targets), _render_nest(self.sources)]
+        args = [render_nest(self.targets), render_nest(self.sources)]
         args += [f"{key}={value}" for key, value in self.kwargs]
         return [f"{self.name} = {self.tape}.{self.method}({', '.join(args)})"]
 
@@ -202,12 +204,12 @@ def without(program: Program, doomed: Statement) -> Program:
     return Program(keep(program.statements), returns, program.features, program.uses_numpy)
 
 
-def _render_nest(nest: Any) -> str:
+def render_nest(nest: Any) -> str:
     if isinstance(nest, str):
         return nest
     if isinstance(nest, dict):
-        return "{" + ", ".join(f"{key!r}: {_render_nest(item)}" for key, item in nest.items()) + "}"
-    return "[" + ", ".join(_render_nest(item) for item in nest) + "]"
+        return "{" + ", ".join(f"{key!r}: {render_nest(item)}" for key, item in nest.items()) + "}"
+    return "[" + ", ".join(render_nest(item) for item in nest) + "]"
 
 
 def flatten_nest(nest: Any) -> list[str]:

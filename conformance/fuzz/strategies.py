@@ -37,6 +37,8 @@ from conformance.fuzz.program import (
     Program,
     Statement,
     TapeBlock,
+    flatten_nest,
+    render_nest,
 )
 
 __all__ = ["programs"]
@@ -157,10 +159,6 @@ class Builder:
             info = self.names[name]
             if info.variable and info.trainable:
                 tape.tracked.add(name)
-
-
-def _literal(value: Any) -> str:
-    return repr(value.tolist() if isinstance(value, np.ndarray) else value)
 
 
 def _values(b: Builder, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -729,7 +727,7 @@ def gradient_call(b: Builder, tape: TapeState) -> Statement:
             ("unconnected_gradients", b.choose(('"none"', "fw.UnconnectedGradients.NONE")))
         )
     name = b.fresh("g")
-    connected = tuple(_slice_recorded(b, tape, n) for n in _flatten(targets))
+    connected = tuple(_slice_recorded(b, tape, n) for n in flatten_nest(targets))
     call = GradientCall(
         name,
         tape.name,
@@ -789,8 +787,8 @@ def body_statement(b: Builder, depth: int, open_tapes: list[TapeState]) -> list[
     if choice == "watch":
         tape = b.choose(open_tapes)
         watched = b.choose(tensors) if b.coin(0.8) else _nest(b, tensors)
-        names = [watched] if isinstance(watched, str) else _flatten(watched)
-        tape_text = _render(watched)
+        names = [watched] if isinstance(watched, str) else flatten_nest(watched)
+        tape_text = render_nest(watched)
         for name in names:
             if b.names[name].dtype in TRAINABLE and tape.recording:
                 tape.tracked.add(name)
@@ -835,18 +833,6 @@ def _flat(statements: list[Any]) -> list[Statement]:
     for statement in statements:
         flat.extend(statement if isinstance(statement, (_Seq, list)) else [statement])
     return flat
-
-
-def _flatten(nest: Any) -> list[str]:
-    from conformance.fuzz.program import flatten_nest
-
-    return flatten_nest(nest)
-
-
-def _render(nest: Any) -> str:
-    from conformance.fuzz.program import _render_nest
-
-    return _render_nest(nest)
 
 
 def pick_operand(b: Builder) -> str:
