@@ -874,4 +874,8 @@ def _backprop(
         for tensor, grad, needed in zip(inputs, input_grads, needs, strict=True):
             if grad is not None and needed:
                 _accumulate(grads, tensor._id, grad)
-    return [grads.get(s._id) for s in sources]
+    # TensorFlow deletes the gradients of a tensor the tape never tracked once the last recorded
+    # op reading it is done ("has no associated op"), the seed of a source that is also a target
+    # included: such a source gets None as soon as a recorded op on the way read it.
+    read_untracked = {t._id for entry in ops for t in entry.inputs if t._id not in on_tape}
+    return [None if s._id in read_untracked else grads.get(s._id) for s in sources]

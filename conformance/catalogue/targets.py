@@ -46,6 +46,23 @@ def _(fw):
 
 
 @scenario(
+    "targets.unwatched_source_read_by_recorded_op",
+    spec="T04",
+    statement="a never-watched source that is its own target but also an input of a recorded op on "
+    "the way gets None: TensorFlow drops its seed with the op's unneeded gradient",
+    expect=returns([None, -1.0]),
+    oracle_exempt="None is the behaviour pinned; the -1.0 is the plain subtraction rule",
+)
+def _(fw):
+    x = fw.constant(2.0)
+    y = fw.constant(3.0)
+    with fw.GradientTape() as tape:
+        tape.watch(y)
+        z = x - y
+    return tape.gradient([z, x], [x, y])
+
+
+@scenario(
     "targets.unrecorded_intermediate_is_target",
     spec="T02",
     statement="an unrecorded intermediate used as its own target has gradient one",
