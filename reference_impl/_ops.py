@@ -1083,9 +1083,11 @@ def stop_gradient(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
     return Tensor(x._value, x._dtype)
 
 
-def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
-    x = _tensor(x)
+def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor | IndexedSlices:
     dtype = as_dtype(dtype)
+    if isinstance(x, IndexedSlices):  # TensorFlow casts the values and keeps the gradient sparse
+        return IndexedSlices(cast(x.values, dtype), x.indices, x.dense_shape)
+    x = _tensor(x)
     if x._dtype is dtype:
         return x
     if x._dtype.is_complex and dtype.is_floating:

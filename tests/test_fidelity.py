@@ -855,6 +855,20 @@ def watching_indexed_slices_watches_their_components(tf):
 
 
 @program()
+def casting_indexed_slices_keeps_them_sparse(tf):
+    """tf.cast of a sparse gradient casts its values and stays IndexedSlices (found by fuzz), so
+    using the result as a target fails as in TensorFlow, and its dense value is the cast."""
+    v = tf.Variable([[1.0, 2.0], [3.0, 4.0]])
+    with tf.GradientTape(persistent=True) as tape:
+        rows = tf.gather(v, [1, 1])
+        sparse = tape.gradient(rows, v)
+        cast = tf.cast(sparse, tf.float64)
+    same = tf.cast(sparse, tf.float32)
+    seen = (type(cast).__name__, cast.dtype.name, type(same).__name__, same is sparse)
+    return seen, tf.convert_to_tensor(cast), _attempt(lambda: tape.gradient(cast, v))
+
+
+@program()
 def custom_gradient_python_float_is_the_gradient(tf):
     return tuple(_float_gradient_program(tf, kind) for kind in ("alone", "scaled", "inner"))
 
