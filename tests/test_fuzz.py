@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import seed as hypothesis_seed  # noqa: E402
 
 import reference_impl  # noqa: E402
+from conformance.expect import TensorLeaf  # noqa: E402
 from conformance.fuzz import compare, fd  # noqa: E402
 from conformance.fuzz.execute import compile_program  # noqa: E402
 from conformance.fuzz.program import GradientCall, Leaf, Op, Program, TapeBlock  # noqa: E402
@@ -251,6 +252,33 @@ def test_reference_comparison_is_exact():
         ErrorKind.INTERNAL, "RuntimeError", "GradientTape.watch() needs an entered tape"
     )
     assert compare.reference_difference(accident, other_type) is not None
+
+
+def test_only_the_float32_softmax_accident_of_nan_rows_is_forgiven():
+    """TF's float32 CPU softmax of a row holding inf gives [0, nan, 0] where the reference (and
+    TF's own float64 kernel) gives NaN for the whole row (spec OP06): that pattern alone agrees."""
+    tf = pytest.importorskip("tensorflow")
+    row = [[1.0, np.inf, 2.0], [1.0, 2.0, 3.0]]
+
+    def observed(module, dtype, name):
+        result = module.nn.softmax(module.constant(row, dtype=dtype)).numpy()
+        return Observation(value=TensorLeaf(np.asarray(result), name))
+
+    for dtype, name in ((np.float32, "float32"), (np.float64, "float64")):
+        assert compare.reference_difference(
+            observed(tf, dtype, name), observed(reference_impl, dtype, name)
+        ) is None
+    truth = observed(tf, np.float32, "float32")
+    nan_elsewhere = truth.value.array.copy()
+    nan_elsewhere[1, 0] = np.nan  # a NaN where TensorFlow has a number (not 0): a finding
+    assert compare.reference_difference(
+        truth, Observation(value=TensorLeaf(nan_elsewhere, "float32"))
+    ) is not None
+    zeros = np.zeros((2, 2), np.float32)  # TensorFlow has no NaN in the leaf: nothing forgiven
+    assert compare.reference_difference(
+        Observation(value=TensorLeaf(zeros, "float32")),
+        Observation(value=TensorLeaf(np.full((2, 2), np.nan, np.float32), "float32")),
+    ) is not None
 
 
 def test_other_frameworks_split_into_profiles_and_findings():
