@@ -160,8 +160,11 @@ def _matching(op: str, values: Sequence[Any], name: str = "", first_index: int =
 
     Without a tensor among them, the first value that carries a dtype decides: a variable, or a
     NumPy scalar (``np.float64`` excepted: it is a Python float); a variable of another dtype is
-    then TensorFlow's ValueError (``tf.multiply(np.int8(1), tf.Variable(1.5))``).
+    then TensorFlow's ValueError (``tf.multiply(np.int8(1), tf.Variable(1.5))``). When every
+    operand is one the fast path takes, it reads variables as they are and the kernel rejects a
+    dtype that differs (``tf.constant(1.0) * tf.Variable(1.0, tf.float64)``: InvalidArgumentError).
     """
+    strict_variables = not all(map(_fast_path_operand, values))
     tensors: list[Any] = [v if isinstance(v, Tensor) else None for v in values]
     first = next((t for t in tensors if t is not None), None)
     if first is None:
@@ -175,7 +178,8 @@ def _matching(op: str, values: Sequence[Any], name: str = "", first_index: int =
         if first is None:
             first = tensors[index] = convert(value)
         elif hasattr(value, "_as_tensor"):
-            tensors[index] = convert(value, first._dtype if hasattr(value, "assign") else None)
+            strict = strict_variables and hasattr(value, "assign")
+            tensors[index] = convert(value, first._dtype if strict else None)
         else:
             tensors[index] = _like(value, first)
     _check_dtypes(op, tensors, name, first_index)
@@ -1277,7 +1281,7 @@ def _reduce(primitive: Primitive, x: Any, axis: Any, keepdims: bool) -> Tensor:
     axes = _axes(axis)
     rank = np.ndim(x._value)
     for a in axes or ():
-        if not -rank <= a < max(rank, 1):
+        if not -rank <= a < rank:  # a scalar has no axis 0 either
             message = f"Invalid reduction dimension ({a} for input with {rank} dimension(s)"
             raise _kernel_error(primitive.tf_name, message, name=name)
     kwargs = {"axis": axes, "keepdims": bool(keepdims)}

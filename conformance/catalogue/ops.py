@@ -1369,3 +1369,582 @@ def _(fw):
         square = x * x
         y = square + fw.round(x * 2.0)
     return tape.gradient(y, x)
+
+
+# ---- more dtypes each op rejects (OP16) --------------------------------------------------------
+
+
+def _rejects(op: str) -> str:
+    """TensorFlow's kernel-registration error for ``op``, up to its op name."""
+    return rf"(?s)not in the list of allowed values: .*\[Op:{op}\]"
+
+
+@scenario(
+    "ops.subtract_rejects_bool",
+    spec="OP16",
+    statement="subtract has no bool kernel: an InvalidArgumentError naming Sub",
+    expect=raises(ErrorKind.UNKNOWN, match=_rejects("Sub")),  # no rule yet, as OP16
+)
+def _(fw):
+    b = fw.constant([True, False])
+    return fw.subtract(b, b)
+
+
+@scenario(
+    "ops.pow_rejects_bool",
+    spec="OP16",
+    statement="pow has no bool kernel: an InvalidArgumentError naming Pow",
+    expect=raises(ErrorKind.UNKNOWN, match=_rejects("Pow")),
+)
+def _(fw):
+    b = fw.constant([True, False])
+    return fw.pow(b, b)
+
+
+@scenario(
+    "ops.maximum_rejects_bool",
+    spec="OP16",
+    statement="maximum has no bool kernel: an InvalidArgumentError naming Maximum",
+    expect=raises(ErrorKind.UNKNOWN, match=_rejects("Maximum")),
+)
+def _(fw):
+    b = fw.constant([True, False])
+    return fw.maximum(b, b)
+
+
+@scenario(
+    "ops.minimum_rejects_complex",
+    spec="OP16",
+    statement="minimum has no complex kernel (complex numbers are unordered)",
+    expect=raises(ErrorKind.UNKNOWN, match=_rejects("Minimum")),
+    features=["complex"],
+)
+def _(fw):
+    z = fw.constant([1.0 + 1.0j], dtype=fw.complex64)
+    return fw.minimum(z, z)
+
+
+@scenario(
+    "ops.relu_rejects_complex",
+    spec="OP16",
+    statement="relu has no complex kernel: an InvalidArgumentError naming Relu",
+    expect=raises(ErrorKind.UNKNOWN, match=_rejects("Relu")),
+    features=["complex"],
+)
+def _(fw):
+    return fw.relu(fw.constant([1.0 + 1.0j], dtype=fw.complex64))
+
+
+@scenario(
+    "ops.round_rejects_bool",
+    spec="OP16",
+    statement="round has no bool kernel: an InvalidArgumentError naming Round",
+    expect=raises(ErrorKind.UNKNOWN, match=_rejects("Round")),
+)
+def _(fw):
+    return fw.round(fw.constant([True, False]))
+
+
+@scenario(
+    "ops.sign_rejects_bool",
+    spec="OP16",
+    statement="sign has no bool kernel: an InvalidArgumentError naming Sign",
+    expect=raises(ErrorKind.UNKNOWN, match=_rejects("Sign")),
+)
+def _(fw):
+    return fw.sign(fw.constant([True, False]))
+
+
+@scenario(
+    "ops.matmul_rejects_bool",
+    spec="OP16",
+    statement="matmul has no bool kernel: an InvalidArgumentError naming MatMul",
+    expect=raises(ErrorKind.UNKNOWN, match=_rejects("MatMul")),
+)
+def _(fw):
+    b = fw.constant([[True]])
+    return fw.matmul(b, b)
+
+
+@scenario(
+    "ops.reduce_sum_rejects_bool",
+    spec="OP16",
+    statement="reduce_sum has no bool kernel (count True values by casting first)",
+    expect=raises(ErrorKind.UNKNOWN, match=_rejects("Sum")),
+)
+def _(fw):
+    return fw.reduce_sum(fw.constant([True, False]))
+
+
+@scenario(
+    "ops.reduce_max_rejects_complex",
+    spec="OP16",
+    statement="reduce_max has no complex kernel: an InvalidArgumentError naming Max",
+    expect=raises(ErrorKind.UNKNOWN, match=_rejects("Max")),
+    features=["complex"],
+)
+def _(fw):
+    return fw.reduce_max(fw.constant([1.0 + 1.0j], dtype=fw.complex64))
+
+
+@scenario(
+    "ops.ordering_rejects_complex",
+    spec="OP16",
+    statement="< and > have no complex kernels: an InvalidArgumentError naming Greater",
+    expect=raises(ErrorKind.UNKNOWN, match=_rejects("Greater")),
+    features=["complex"],
+)
+def _(fw):
+    z = fw.constant([1.0 + 1.0j], dtype=fw.complex64)
+    return z > z
+
+
+# ---- operands of one op must agree in dtype (OP17) ---------------------------------------------
+
+
+@scenario(
+    "ops.mixed_dtype_operands_rejected",
+    spec="OP17",
+    statement="float32 - int32 is not promoted: an InvalidArgumentError naming the operand",
+    expect=raises(
+        ErrorKind.DTYPE_MISMATCH,
+        match=r"cannot compute Sub as input #1\(zero-based\) was expected to be a float tensor "
+        r"but is a int32 tensor \[Op:Sub\]",
+    ),
+)
+def _(fw):
+    return fw.subtract(fw.constant(1.0), fw.constant(1))
+
+
+@scenario(
+    "ops.add_converts_first_operand_alone",
+    spec="OP17",
+    statement="add(1, x) converts the Python 1 on its own (int32), so float x is rejected; "
+    "add(x, 1) converts 1 to x's dtype",
+    expect=raises(
+        ErrorKind.DTYPE_MISMATCH,
+        match=r"input #1\(zero-based\) was expected to be a int32 tensor but is a float tensor "
+        r"\[Op:AddV2\]",
+    ),
+)
+def _(fw):
+    x = fw.constant(2.0)
+    fw.add(x, 1)  # fine: 1 becomes float32
+    return fw.add(1, x)
+
+
+@scenario(
+    "ops.true_division_of_mixed_floats_rejected",
+    spec="OP17",
+    statement="float32 / float64 is a TypeError of / itself (no promotion)",
+    expect=raises(ErrorKind.INVALID_ARGUMENT, type="TypeError", match="must have the same dtype"),
+    features=["float64"],
+)
+def _(fw):
+    return fw.constant(1.0) / fw.constant(1.0, dtype=fw.float64)
+
+
+@scenario(
+    "ops.where_branches_must_agree",
+    spec="OP17",
+    statement="where(c, float, int) names the third input (#2) as the one of the wrong dtype",
+    expect=raises(
+        ErrorKind.DTYPE_MISMATCH,
+        match=r"cannot compute SelectV2 as input #2\(zero-based\) was expected to be a float",
+    ),
+)
+def _(fw):
+    return fw.where(fw.constant([True]), fw.constant([1.0]), fw.constant([1]))
+
+
+@scenario(
+    "ops.stack_of_mixed_dtypes_rejected",
+    spec="OP17",
+    statement="stack of a float32 and an int32 tensor is an InvalidArgumentError of Pack",
+    expect=raises(
+        ErrorKind.DTYPE_MISMATCH,
+        match=r"input #1\(zero-based\) was expected to be a float tensor but is a int32 tensor "
+        r"\[Op:Pack\] name: stack",
+    ),
+)
+def _(fw):
+    return fw.stack([fw.constant([1.0, 2.0]), fw.constant([1, 2])], axis=1)
+
+
+@scenario(
+    "ops.concat_of_mixed_dtypes_rejected",
+    spec="OP17",
+    statement="concat of a float32 and an int32 tensor is an InvalidArgumentError of ConcatV2",
+    expect=raises(
+        ErrorKind.DTYPE_MISMATCH,
+        match=r"input #1\(zero-based\) was expected to be a float tensor but is a int32 tensor "
+        r"\[Op:ConcatV2\] name: concat",
+    ),
+)
+def _(fw):
+    return fw.concat([fw.constant([1.0]), fw.constant([1])], 0)
+
+
+@scenario(
+    "ops.variable_operand_of_another_dtype_rejected",
+    spec="OP17",
+    statement="float32 tensor * float64 variable: the variable is read as it is, and Mul rejects "
+    "it as input #1",
+    expect=raises(
+        ErrorKind.DTYPE_MISMATCH,
+        match=r"cannot compute Mul as input #1\(zero-based\) was expected to be a float tensor "
+        r"but is a double tensor",
+    ),
+    features=["variables", "float64"],
+)
+def _(fw):
+    v = fw.Variable(1.0, dtype=fw.float64)
+    return fw.multiply(fw.constant(1.0), v)
+
+
+# ---- shape errors of ops (OP18) ----------------------------------------------------------------
+
+
+@scenario(
+    "ops.elementwise_shapes_must_broadcast",
+    spec="OP18",
+    statement="[2] + [3] is an InvalidArgumentError: Incompatible shapes: [2] vs. [3]",
+    expect=raises(ErrorKind.SHAPE_MISMATCH, match=r"Incompatible shapes: \[2\] vs. \[3\] \[Op:AddV2\]"),
+)
+def _(fw):
+    return fw.constant([1.0, 2.0]) + fw.constant([1.0, 2.0, 3.0])
+
+
+@scenario(
+    "ops.ordering_shapes_must_broadcast",
+    spec="OP18",
+    statement="[2] > [3] is an InvalidArgumentError like arithmetic's",
+    expect=raises(ErrorKind.SHAPE_MISMATCH, match=r"Incompatible shapes: \[2\] vs. \[3\] \[Op:Greater\]"),
+)
+def _(fw):
+    return fw.constant([1.0, 2.0]) > fw.constant([1.0, 2.0, 3.0])
+
+
+@scenario(
+    "ops.equality_of_unequal_shapes_is_false",
+    spec="OP18",
+    statement="== and != of tensors whose shapes cannot broadcast are a scalar False / True",
+    expect=returns([value(False, dtype="bool"), value(True, dtype="bool")]),
+    oracle_exempt="comparisons, not derivatives",
+)
+def _(fw):
+    a, b = fw.constant([1.0, 2.0]), fw.constant([1.0, 2.0, 3.0])
+    return [a == b, a != b]
+
+
+@scenario(
+    "ops.matmul_inner_dimensions_must_agree",
+    spec="OP18",
+    statement="matmul of [2,3] by [2,3] is an InvalidArgumentError naming both shapes",
+    expect=raises(
+        ErrorKind.UNKNOWN, match=r"Matrix size-incompatible: In\[0\]: \[2,3\], In\[1\]: \[2,3\] \[Op:MatMul\]"
+    ),
+)
+def _(fw):
+    return fw.matmul(fw.zeros([2, 3]), fw.zeros([2, 3]))
+
+
+@scenario(
+    "ops.concat_other_dimensions_must_agree",
+    spec="OP18",
+    statement="concat along axis 1 of [2,1] and [3,2] is an InvalidArgumentError naming dimension 0",
+    expect=raises(
+        ErrorKind.UNKNOWN,
+        match=r"ConcatOp : Dimension 0 in both shapes must be equal: shape\[0\] = \[2,1\] vs. "
+        r"shape\[1\] = \[3,2\] \[Op:ConcatV2\] name: concat",
+    ),
+)
+def _(fw):
+    return fw.concat([fw.zeros([2, 1]), fw.zeros([3, 2])], 1)
+
+
+@scenario(
+    "ops.reshape_infers_one_unknown",
+    spec="OP18",
+    statement="reshape infers one -1 dimension, and takes its shape as a list or a tensor",
+    expect=returns([value([[1.0, 2.0], [3.0, 4.0]]), value([[1.0, 2.0], [3.0, 4.0]])]),
+    oracle_exempt="shapes and values, not derivatives",
+)
+def _(fw):
+    x = fw.constant([1.0, 2.0, 3.0, 4.0])
+    return [fw.reshape(x, [-1, 2]), fw.reshape(x, fw.constant([2, 2]))]
+
+
+@scenario(
+    "ops.reshape_two_unknowns_rejected",
+    spec="OP18",
+    statement="reshape with two -1 dimensions is an InvalidArgumentError naming both",
+    expect=raises(ErrorKind.UNKNOWN, match=r"Only one input size may be -1, not both 0 and 1"),
+)
+def _(fw):
+    return fw.reshape(fw.constant([1.0, 2.0, 3.0, 4.0]), [-1, -1])
+
+
+@scenario(
+    "ops.gather_index_out_of_range",
+    spec="OP18",
+    statement="gather with an index equal to the dimension is an InvalidArgumentError naming it",
+    expect=raises(ErrorKind.UNKNOWN, match=r"indices\[1\] = 3 is not in \[0, 3\) \[Op:GatherV2\]"),
+)
+def _(fw):
+    return fw.gather(fw.constant([1.0, 2.0, 3.0]), [0, 3])
+
+
+@scenario(
+    "ops.reduce_scalar_has_no_axis_zero",
+    spec="OP18",
+    statement="a scalar has no axis 0: reduce_sum(scalar, axis=0) is an InvalidArgumentError",
+    expect=raises(ErrorKind.UNKNOWN, match=r"Invalid reduction dimension \(0 for input with 0 dimension"),
+)
+def _(fw):
+    return fw.reduce_sum(fw.constant(3.0), axis=0)
+
+
+# ---- what single ops mean (OP19) ---------------------------------------------------------------
+
+
+@scenario(
+    "ops.divide_converts_python_numerator",
+    spec="OP19",
+    statement="divide(1, x) converts the Python 1 to x's dtype first: d(1 / x) = -1 / x^2",
+    expect=returns(-0.25),
+    oracle=Oracle(lambda fw, x: fw.divide(1, x), at=(2.0,)),
+)
+def _(fw):
+    x = fw.constant(2.0)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.divide(1, x)
+    return tape.gradient(y, x)
+
+
+@scenario(
+    "ops.where_of_condition_alone_gives_indices",
+    spec="OP19",
+    statement="where(condition) alone gives the int64 coordinates of its True elements, one row "
+    "each",
+    expect=returns([value([[0], [2]], dtype="int64"), value([[0, 0], [1, 1]], dtype="int64")]),
+    oracle_exempt="indices, not derivatives",
+)
+def _(fw):
+    return [
+        fw.where(fw.constant([True, False, True])),
+        fw.where(fw.constant([[True, False], [False, True]])),
+    ]
+
+
+@scenario(
+    "ops.where_needs_both_branches",
+    spec="OP19",
+    statement="where(condition, x) without y is a ValueError: both branches or neither",
+    expect=raises(
+        ErrorKind.INVALID_ARGUMENT, type="ValueError", match="x and y must both be non-None"
+    ),
+)
+def _(fw):
+    return fw.where(fw.constant([True]), fw.constant([1.0]))
+
+
+@scenario(
+    "ops.where_with_combined_condition",
+    spec="OP07 (implied)",
+    statement="a mask built with & of two comparisons selects the gradient of the elements in both",
+    expect=returns(value([0.0, 4.0, 0.0])),
+    oracle=Oracle(
+        lambda fw, x: fw.reduce_sum(fw.where((x > 1.5) & (x < 2.5), x * x, x * 0.0)),
+        at=([1.0, 2.0, 3.0],),
+    ),
+)
+def _(fw):
+    x = fw.constant([1.0, 2.0, 3.0])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.reduce_sum(fw.where((x > 1.5) & (x < 2.5), x * x, x * 0.0))
+    return tape.gradient(y, x)
+
+
+@scenario(
+    "ops.transpose_does_not_conjugate",
+    spec="OP19",
+    statement="transpose of a complex matrix permutes it without conjugating (conjugate=False)",
+    expect=returns(value([[1 + 1j, 3 + 0j], [2 + 0j, 4j]], dtype="complex64")),
+    features=["complex"],
+    oracle_exempt="a forward value, not a derivative",
+)
+def _(fw):
+    return fw.transpose(fw.constant([[1 + 1j, 2 + 0j], [3 + 0j, 4j]], dtype=fw.complex64))
+
+
+@scenario(
+    "ops.real_and_conj_of_real_are_identity",
+    spec="OP19",
+    statement="real() and conj() of real values are the values themselves: gradients stay float32",
+    expect=returns([value([1.0, 2.0]), 3.0, 2.0]),
+    oracle_exempt="real and conj are the identity on real inputs; the gradients are the factors",
+)
+def _(fw):
+    x = fw.constant(2.0)
+    with fw.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        by_real = fw.real(x) * 3.0
+        by_conj = fw.conj(x) * 2.0
+    return [fw.conj([1.0, 2.0]), tape.gradient(by_real, x), tape.gradient(by_conj, x)]
+
+
+@scenario(
+    "ops.zeros_and_ones_of_an_integer_shape",
+    spec="OP19",
+    statement="zeros(3) and ones(2) take a bare integer as a one-dimensional shape",
+    expect=returns([value([0.0, 0.0, 0.0]), value([1.0, 1.0])]),
+    oracle_exempt="creation, not derivatives",
+)
+def _(fw):
+    return [fw.zeros(3), fw.ones(2)]
+
+
+@scenario(
+    "ops.cast_complex_to_float_keeps_real_part",
+    spec="OP19, D02",
+    statement="cast of complex to float keeps the real part and warns once (no other cast warns); "
+    "its gradient is the upstream as a complex number",
+    expect=returns(
+        [value([1.0], dtype="float32"), value([1 + 0j], dtype="complex64")],
+        warns={"You are casting an input of type complex64 to an incompatible dtype float32": 1,
+               "You are casting": 1},
+    ),
+    features=["complex"],
+    oracle_exempt="the oracle differentiates real arguments only; the gradient is 1 + 0j",
+)
+def _(fw):
+    z = fw.constant([1 + 2j], dtype=fw.complex64)
+    fw.cast(fw.constant([1]), fw.float32)  # an int -> float cast: no warning
+    with fw.GradientTape() as tape:
+        tape.watch(z)
+        y = fw.cast(z, fw.float32)
+    return [y, tape.gradient(y, z)]
+
+
+@scenario(
+    "ops.stop_gradient_of_variable_reads_unwatched",
+    spec="OP01",
+    statement="stop_gradient of a trainable variable reads it without watching it; of a Python "
+    "number it is a constant",
+    expect=returns([None, 0, 3.0]),
+    features=["variables", "watched_variables"],
+    oracle_exempt="no gradient (None), a count, and a constant's value",
+)
+def _(fw):
+    v = fw.Variable(2.0)
+    with fw.GradientTape() as tape:
+        y = fw.stop_gradient(v) * 3.0
+    return [tape.gradient(y, v), len(tape.watched_variables()), fw.stop_gradient(3.0)]
+
+
+# ---- backward rules differentiated again (N01) -------------------------------------------------
+# A backward rule is itself recorded; differentiating the upstream gradient it was given (the
+# outer tape watches it) calls the backward rule of that rule, which unit seeds never reach.
+
+
+def _second_order_of_square(fw, x, forward):
+    """[first, second] derivative of sum(forward(x) ** 2) by two nested tapes.
+
+    Squaring after ``forward`` makes the upstream gradient of forward's backward rule depend on
+    ``x``, so the outer tape differentiates that rule through its upstream argument.
+    """
+    with fw.GradientTape() as outer:
+        outer.watch(x)
+        with fw.GradientTape() as inner:
+            inner.watch(x)
+            out = forward(x)
+            y = fw.reduce_sum(out * out)
+        first = inner.gradient(y, x)
+        total = fw.reduce_sum(first)
+    return [first, outer.gradient(total, x)]
+
+
+def _squared_oracle(forward, at):
+    return Oracle(
+        lambda fw, x: fw.reduce_sum(forward(fw, x) * forward(fw, x)),
+        at=(at,),
+        pick=lambda d: [d.first[0][0], d.second[0][0]],
+    )
+
+
+@scenario(
+    "ops.second_order_of_squared_stack",
+    spec="N01",
+    statement="sum(stack([x, 2x]) ** 2) = 5 sum(x^2): 10x, then 10 through stack's backward rule",
+    expect=returns([value([10.0, 20.0]), value([10.0, 10.0])]),
+    oracle=_squared_oracle(lambda fw, x: fw.stack([x, 2.0 * x], 1), [1.0, 2.0]),
+)
+def _(fw):
+    return _second_order_of_square(fw, fw.constant([1.0, 2.0]), lambda x: fw.stack([x, 2.0 * x], 1))
+
+
+@scenario(
+    "ops.second_order_of_squared_concat",
+    spec="N01",
+    statement="sum(concat([x, 2x]) ** 2) = 5 sum(x^2): 10x, then 10 through concat's backward rule",
+    expect=returns([value([10.0, 20.0]), value([10.0, 10.0])]),
+    oracle=_squared_oracle(lambda fw, x: fw.concat([x, 2.0 * x], 0), [1.0, 2.0]),
+)
+def _(fw):
+    return _second_order_of_square(
+        fw, fw.constant([1.0, 2.0]), lambda x: fw.concat([x, 2.0 * x], 0)
+    )
+
+
+@scenario(
+    "ops.second_order_of_squared_gather_axis_one",
+    spec="N01, OP08",
+    statement="sum(gather(x, [0, 0], axis=1) ** 2) = 2 sum(x[:, 0]^2): 4x in column 0, then 4",
+    expect=returns([value([[4.0, 0.0], [12.0, 0.0]]), value([[4.0, 0.0], [4.0, 0.0]])]),
+    oracle=_squared_oracle(lambda fw, x: fw.gather(x, [0, 0], axis=1), [[1.0, 2.0], [3.0, 4.0]]),
+)
+def _(fw):
+    x = fw.constant([[1.0, 2.0], [3.0, 4.0]])
+    return _second_order_of_square(fw, x, lambda x: fw.gather(x, [0, 0], axis=1))
+
+
+@scenario(
+    "ops.second_order_of_squared_slice",
+    spec="N01",
+    statement="sum(x[1:] ** 2): 2x where sliced, 0 elsewhere; then 2 through the slice's "
+    "backward rule",
+    expect=returns([value([0.0, 4.0, 6.0]), value([0.0, 2.0, 2.0])]),
+    oracle=_squared_oracle(lambda fw, x: x[1:], [1.0, 2.0, 3.0]),
+)
+def _(fw):
+    return _second_order_of_square(fw, fw.constant([1.0, 2.0, 3.0]), lambda x: x[1:])
+
+
+@scenario(
+    "ops.second_order_of_squared_relu",
+    spec="N01, OP05",
+    statement="sum(relu(x) ** 2): 2x where x > 0, then 2 there through relu's backward rule",
+    expect=returns([value([0.0, 4.0]), value([0.0, 2.0])]),
+    oracle=_squared_oracle(lambda fw, x: fw.relu(x), [-1.0, 2.0]),
+)
+def _(fw):
+    return _second_order_of_square(fw, fw.constant([-1.0, 2.0]), fw.relu)
+
+
+@scenario(
+    "ops.second_order_of_squared_real",
+    spec="N01, D02",
+    statement="sum(real(z) ** 2) of complex128 z: 2 re(z) as a complex gradient, then 2 through "
+    "real's backward rule",
+    expect=returns([
+        value([2 + 0j, 4 + 0j], dtype="complex128"), value([2 + 0j, 2 + 0j], dtype="complex128")
+    ]),
+    features=["complex"],
+    oracle_exempt="the oracle differentiates real arguments only; the values are 2 re(z) and 2",
+)
+def _(fw):
+    z = fw.constant([1 + 1j, 2 - 1j], dtype=fw.complex128)
+    return _second_order_of_square(fw, z, fw.real)
