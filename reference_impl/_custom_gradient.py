@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from reference_impl import nest
-from reference_impl._core import OpRecord, Tensor, call, convert, record, state
+from reference_impl._core import OpRecord, call, convert, record, state
 from reference_impl._ops import _identity
 
 __all__ = ["custom_gradient"]
@@ -53,15 +53,6 @@ class _CustomGradientOp:
                 f"but returned {len(flat)} instead."
             )
         return [*flat, *variable_grads]
-
-
-def _beside(value: Any, inputs: Sequence[Any]) -> Any:
-    """``value`` as a tensor; a Python number goes on the device (and dtype) of the first input."""
-    if isinstance(value, (bool, int, float, complex)) and inputs and isinstance(inputs[0], Tensor):
-        from reference_impl import _ops
-
-        return _ops._like(value, inputs[0])
-    return convert(value)
 
 
 def _accepts_variables(grad_fn: Callable[..., Any]) -> bool:
@@ -105,7 +96,9 @@ def custom_gradient(f: Callable[..., Any] | None = None) -> Callable[..., Any]:
                 "@tf.custom_gradient grad_fn must accept keyword argument 'variables', since function "
                 f"uses variables: {variables}"
             )
-        flat = [_beside(r, inputs) for r in nest.flatten(result)]
+        # each output converted on its own, as TensorFlow's convert_to_tensor: a Python float
+        # is float32 (an int int32) whatever the inputs' dtype
+        flat = [convert(r) for r in nest.flatten(result)]
         # As TensorFlow, the outputs are re-issued through recorded identity ops first: a tape
         # that records the forward ops but not the custom op (it does not watch the inputs)
         # still reaches them; on tapes that record the custom op, the custom op wins.

@@ -174,10 +174,27 @@ _STRING_CONSTRUCTOR_ERRORS = (
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
+class StagingError(Exception):
+    """TensorFlow's autograph ``StagingError``: what an error raised while pfor traces a Jacobian
+    becomes when autograph cannot rebuild its type with the "in user code:" message (a user's
+    own exception class with an ``__init__`` of its own, such as a ``RuntimeError`` subclass)."""
+
+
+class _MultilineKeyError(KeyError):
+    """A KeyError that prints its message as is (a KeyError's ``str`` is its key's repr); named
+    KeyError, as autograph's own."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+_MultilineKeyError.__name__ = KeyError.__name__
+
+
 def _vectorized(kind: str, use_pfor: Any, compute: Callable[[], Any]) -> Any:
-    """Run a Jacobian's rows as TensorFlow runs them under pfor (a traced function): an error a
-    user's function raises there is reported "in user code:" by autograph, and a ValueError
-    becomes pfor's "Encountered an exception while vectorizing"; without pfor, as raised."""
+    """Run a Jacobian's rows as TensorFlow runs them under pfor (a traced function): an error
+    raised there is rewritten "in user code:" by autograph, and a ValueError becomes pfor's
+    "Encountered an exception while vectorizing"; without pfor, it is raised as it is."""
     if not use_pfor:
         return compute()
     try:
@@ -187,22 +204,32 @@ def _vectorized(kind: str, use_pfor: Any, compute: Callable[[], Any]) -> Any:
             f"Encountered an exception while vectorizing the {kind} computation. Vectorization "
             "can be disabled by setting experimental_use_pfor to False."
         ) from error
-    except _STRING_CONSTRUCTOR_ERRORS as error:
-        text = _in_user_code(error)
-        if text is None:
-            raise
-        raise type(error)(text) from error
+    except errors.OpError:
+        raise  # an op's own error: eager here, where TF's traced op fails otherwise (TypeError)
+    except Exception as error:
+        raise _rewritten(error) from error
 
 
-def _in_user_code(error: BaseException) -> str | None:
-    """Autograph's message for ``error`` raised by user code (None if this package raised it)."""
+def _rewritten(error: Exception) -> Exception:
+    """Autograph's ``create_exception``: the same type where it can build one from the message
+    (one of its known types exactly, or a class using Exception's own constructor), a KeyError
+    that prints its message, otherwise a ``StagingError``."""
+    text = _in_user_code(error)
+    kind = type(error)
+    if kind in _STRING_CONSTRUCTOR_ERRORS or kind.__init__ is Exception.__init__:
+        return kind(text)
+    if kind is KeyError:
+        return _MultilineKeyError(text)
+    return StagingError(text)
+
+
+def _in_user_code(error: BaseException) -> str:
+    """Autograph's message for ``error``: the frames of user code it went through (none when
+    this package raised it on its own), then the original type and message."""
     frames = [frame for frame, _ in traceback.walk_tb(error.__traceback__)]
-    user = [f for f in frames if not _in_package(f.f_code.co_filename)]
-    if not frames or _in_package(frames[-1].f_code.co_filename):
-        return None
     lines = ["in user code:", ""]
-    for frame in user:
-        if frame.f_code.co_name.startswith("<"):  # comprehensions: autograph shows their caller
+    for frame in frames:
+        if _in_package(frame.f_code.co_filename):
             continue
         source = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
         lines += [

@@ -403,3 +403,87 @@ def _(fw):
         tape.watch(x)
         y = fw.cast(x, fw.float64) * 2.0
     return tape.batch_jacobian(y, x, experimental_use_pfor=False)
+
+
+# ---- the in-context WARNING, and the unvectorized loop's rows
+
+
+@scenario(
+    "batch_jacobian.in_context_warning_once",
+    spec="B07, L05",
+    statement="batch_jacobians inside a persistent tape's block log the in-context WARNING once in "
+    "all, whatever the call site",
+    expect=returns(
+        value([[[2.0, 0.0], [0.0, 4.0]]]),
+        warns={"less efficient than calling it outside the context": 1},
+    ),
+    features=["batch_jacobian"],
+    oracle_exempt="the batch Jacobian of x * x is diag(2x); batch_jacobian.no_pfor_persistent has "
+    "the oracle",
+)
+def _(fw):
+    x = fw.constant([[1.0, 2.0]])
+    with fw.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = x * x
+        tape.batch_jacobian(y, x)
+        last = tape.batch_jacobian(y, x)
+    return last
+
+
+def _unconnected_loop(fw: Any, mode: str) -> Any:
+    """An unvectorized batch Jacobian of a float32 target with respect to an unconnected float64
+    source."""
+    x = fw.constant([[1.0, 2.0]], dtype=fw.float64)
+    z = fw.constant([[3.0]])
+    with fw.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        tape.watch(z)
+        y = z * 2.0
+    return tape.batch_jacobian(y, x, unconnected_gradients=mode, experimental_use_pfor=False)
+
+
+@scenario(
+    "batch_jacobian.no_pfor_unconnected_zero_rows_take_the_target_dtype",
+    spec="B03, B04, J10",
+    statement="without vectorization and with 'zero', the unconnected rows are zeros like the "
+    "float64 source, which the float32 loop cannot hold (TF's InvalidArgumentError)",
+    expect=raises(ErrorKind.UNKNOWN, match="TensorArray dtype is float32 but Op is trying to write"),
+    features=["batch_jacobian", "float64"],
+)
+def _(fw):
+    return _unconnected_loop(fw, "zero")
+
+
+@scenario(
+    "batch_jacobian.no_pfor_unconnected_none_is_target_zeros",
+    spec="B03, B04",
+    statement="without vectorization and with 'none', an unconnected float64 source writes no "
+    "rows: the result is zeros of the float32 target's dtype",
+    expect=returns(value([[[0.0, 0.0]]])),
+    features=["batch_jacobian", "float64"],
+    oracle_exempt=_ZEROS,
+)
+def _(fw):
+    return _unconnected_loop(fw, "none")
+
+
+@scenario(
+    "batch_jacobian.no_pfor_one_output_per_example",
+    spec="B04",
+    statement="without vectorization, a target with one output per example ([2, 1]) gives a "
+    "[2, 1, 2] batch Jacobian",
+    expect=returns(value([[[2.0, 4.0]], [[6.0, 8.0]]])),
+    features=["batch_jacobian"],
+    oracle=Oracle(
+        lambda fw, x: fw.reduce_sum(x * x, axis=1, keepdims=True),
+        at=([[1.0, 2.0], [3.0, 4.0]],),
+        pick=_per_example(2, 1),
+    ),
+)
+def _(fw):
+    x = fw.constant([[1.0, 2.0], [3.0, 4.0]])
+    with fw.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = fw.reduce_sum(x * x, axis=1, keepdims=True)
+    return tape.batch_jacobian(y, x, experimental_use_pfor=False)

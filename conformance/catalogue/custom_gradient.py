@@ -494,3 +494,47 @@ def _(fw):
 
     with fw.GradientTape():
         return double(None)  # e.g. a gradient that was None, passed on
+
+
+@scenario(
+    "custom_gradient.python_float_output_is_float32",
+    spec="C09",
+    statement="a Python float returned by the decorated function is converted on its own: float32 "
+    "for a float64 input, and so is the gradient its grad_fn passes on",
+    expect=returns([value(2.0), value(1.0)]),
+    features=["custom_gradient", "float64"],
+    oracle_exempt=_OVERRIDE,
+)
+def _(fw):
+    @fw.custom_gradient
+    def f(x):
+        return 2.0, lambda dy: dy
+
+    x = fw.constant(1.0, dtype=fw.float64)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = f(x)
+    return [y, tape.gradient(y, x)]
+
+
+@scenario(
+    "custom_gradient.sparse_upstream_passes_through",
+    spec="C10, J07",
+    statement="grad_fn gets a gather's sparse upstream gradient as it is, and returning it keeps "
+    "it sparse: the Jacobian densifies it, with the 'dense representation' WARNING",
+    expect=returns(
+        value([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]), warns={"to a dense representation": 1}
+    ),
+    features=["custom_gradient", "jacobian"],
+    oracle_exempt=_OVERRIDE,
+)
+def _(fw):
+    @fw.custom_gradient
+    def f(x):
+        return x * 1.0, lambda dy: dy
+
+    x = fw.constant([1.0, 2.0, 3.0])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.gather(f(x), [0, 2])
+    return tape.jacobian(y, x)

@@ -18,7 +18,7 @@ import numpy as np
 
 from conformance.expect import any_value, raises, returns, value
 from conformance.protocol import ErrorKind
-from conformance.registry import Oracle, scenario
+from conformance.registry import Oracle, UserError, scenario
 
 
 def _matrix(rows: int, columns: int) -> Callable[[Any], Sequence[Any]]:
@@ -508,3 +508,174 @@ def _(fw):
         tape.watch(x)
         y = fw.cast(x, fw.float64) * 2.0
     return tape.jacobian(y, x, experimental_use_pfor=False)
+
+
+# ---- errors inside the rows, variable targets, sparse rows, a tape whose records are gone
+
+
+def _failing_jacobian(fw: Any, error: Exception, **options: Any) -> Any:
+    """The Jacobian of a custom op whose gradient function raises ``error``."""
+
+    @fw.custom_gradient
+    def f(x):
+        def grad(_):
+            raise error
+
+        return x * 1.0, grad
+
+    x = fw.constant([1.0, 2.0])
+    with fw.GradientTape(persistent=not options.get("experimental_use_pfor", True)) as tape:
+        tape.watch(x)
+        y = f(x)
+    return tape.jacobian(y, x, **options)
+
+
+#: Autograph's "in user code" text: the user's frames (here only ``grad``), then the error.
+_IN_USER_CODE = (
+    r'^in user code:\n\n    File "[^"]+", line \d+, in grad\n        raise error\n\n'
+    r"    TypeError: boom\n$"
+)
+
+
+@scenario(
+    "jacobian.error_in_vectorized_rows_is_reported_in_user_code",
+    spec="J11",
+    statement="a TypeError raised by a gradient function while pfor computes the Jacobian keeps "
+    "its type, its message rewritten 'in user code:' with the user's frames and the original error",
+    expect=raises(ErrorKind.INVALID_ARGUMENT, "TypeError", match=_IN_USER_CODE),
+    features=["jacobian", "custom_gradient"],
+)
+def _(fw):
+    return _failing_jacobian(fw, TypeError("boom"))
+
+
+@scenario(
+    "jacobian.error_without_pfor_propagates_unchanged",
+    spec="J11",
+    statement="with experimental_use_pfor=False the gradient function's error reaches the caller "
+    "as raised: same type, same message",
+    expect=raises(ErrorKind.USER_ERROR, "RuntimeError", match="^boom$"),
+    features=["jacobian", "custom_gradient"],
+)
+def _(fw):
+    return _failing_jacobian(fw, UserError("boom"), experimental_use_pfor=False)
+
+
+@scenario(
+    "jacobian.key_error_in_vectorized_rows_stays_a_key_error",
+    spec="J11",
+    statement="a KeyError raised by a gradient function under pfor is still a KeyError, and prints "
+    "the 'in user code:' message (not the key's repr)",
+    expect=raises(ErrorKind.UNKNOWN, "KeyError", match=r"^in user code:\n(.|\n)*    KeyError: 'boom'\n$"),
+    features=["jacobian", "custom_gradient"],
+)
+def _(fw):
+    return _failing_jacobian(fw, KeyError("boom"))
+
+
+@scenario(
+    "jacobian.value_error_in_vectorized_rows",
+    spec="J11",
+    statement="a ValueError raised while pfor computes the Jacobian becomes pfor's 'Encountered an "
+    "exception while vectorizing the jacobian computation' ValueError",
+    expect=raises(
+        ErrorKind.INVALID_ARGUMENT,
+        "ValueError",
+        match="^Encountered an exception while vectorizing the jacobian computation. "
+        "Vectorization can be disabled by setting experimental_use_pfor to False.$",
+    ),
+    features=["jacobian", "custom_gradient"],
+)
+def _(fw):
+    return _failing_jacobian(fw, ValueError("boom"))
+
+
+@scenario(
+    "jacobian.own_exception_class_becomes_a_staging_error",
+    spec="J11",
+    statement="an exception class of the user's own with its own constructor (a RuntimeError "
+    "subclass) raised under pfor reaches the caller as autograph's StagingError (an Exception, so "
+    "`except UserError` misses it)",
+    expect=raises(
+        ErrorKind.UNKNOWN, "Exception", match=r"^in user code:\n(.|\n)*    UserError: boom\n$"
+    ),
+    features=["jacobian", "custom_gradient"],
+)
+def _(fw):
+    return _failing_jacobian(fw, UserError("boom"))
+
+
+@scenario(
+    "jacobian.variable_target_is_watched_when_sliced",
+    spec="J09",
+    statement="jacobian(v, v) of a trainable variable never read in the block is the identity: "
+    "slicing the target reads it under the tape, which watches it (watched_variables lists it)",
+    expect=returns([value([[1.0, 0.0], [0.0, 1.0]]), 1]),
+    features=["jacobian", "variables", "watched_variables"],
+    oracle_exempt="the Jacobian of v with respect to itself is the identity by definition",
+)
+def _(fw):
+    v = fw.Variable([1.0, 2.0])
+    with fw.GradientTape() as tape:
+        pass
+    result = tape.jacobian(v, v)
+    return [result, len(tape.watched_variables())]
+
+
+@scenario(
+    "jacobian.no_pfor_checks_every_source_dtype",
+    spec="J10",
+    statement="without vectorization each source's rows must have the target's dtype: a float64 "
+    "source after a float32 one fails (TF's InvalidArgumentError; no neutral kind yet)",
+    expect=raises(ErrorKind.UNKNOWN, match="TensorArray dtype is float32 but Op is trying to write"),
+    features=["jacobian", "float64"],
+)
+def _(fw):
+    a = fw.constant([1.0])
+    b = fw.constant([1.0], dtype=fw.float64)
+    with fw.GradientTape(persistent=True) as tape:
+        tape.watch(a)
+        tape.watch(b)
+        y = a * 2.0 + fw.cast(b, fw.float32)
+    return tape.jacobian(y, [a, b], experimental_use_pfor=False)
+
+
+@scenario(
+    "jacobian.sparse_scalar_target_warns",
+    spec="J07",
+    statement="a scalar target's one sparse row through gather is densified too, with the "
+    "'Converting IndexedSlices ... to a dense representation' WARNING once",
+    expect=returns(
+        value([1.0, 0.0, 1.0]),
+        warns={"Converting IndexedSlices(": 1, "to a dense representation": 1},
+    ),
+    features=["jacobian"],
+    oracle=Oracle(lambda fw, x0, x1, x2: x0 + x2, at=(1.0, 2.0, 3.0), pick=lambda d: [
+        [d.first[0][0], d.first[0][1], d.first[0][2]]
+    ]),
+)
+def _(fw):
+    x = fw.constant([1.0, 2.0, 3.0])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.reduce_sum(fw.gather(x, [0, 2]))
+    return tape.jacobian(y, x)
+
+
+@scenario(
+    "jacobian.truthy_persistent_second_jacobian_is_unconnected",
+    spec="J04, L02",
+    statement="persistent=1 (truthy, not True): the tape object survives its first jacobian but "
+    "its records do not, so the second jacobian is None",
+    expect=returns([value([[2.0, 0.0], [0.0, 4.0]]), None]),
+    features=["jacobian"],
+    oracle_exempt="the first Jacobian is jacobian.elementwise's (which has the oracle); the point "
+    "is the None",
+)
+def _(fw):
+    x = fw.constant([1.0, 2.0])
+    with fw.GradientTape(persistent=1) as tape:
+        tape.watch(x)
+        y = x * x
+    first = tape.jacobian(y, x)
+    return [first, tape.jacobian(y, x)]

@@ -122,8 +122,8 @@ def _(fw):
 @scenario(
     "targets.target_none",
     spec="T06",
-    statement="a bare None target is rejected with a TypeError",
-    expect=raises(ErrorKind.INVALID_ARGUMENT, "TypeError"),
+    statement="a bare None target is rejected with a TypeError that says it received None",
+    expect=raises(ErrorKind.INVALID_ARGUMENT, "TypeError", match="but received None"),
 )
 def _(fw):
     x = fw.constant(3.0)
