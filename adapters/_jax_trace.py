@@ -205,6 +205,19 @@ class _Operators:
     def __ne__(self, other: Any) -> TracedArray:  # type: ignore[override]
         return record(jnp.not_equal, (self._traced(), other))
 
+    # & | ^ ~: jax.Array's operators (logical on bool, bitwise on integers)
+    def __and__(self, other: Any) -> TracedArray:
+        return record(jnp.bitwise_and, (self._traced(), other))
+
+    def __or__(self, other: Any) -> TracedArray:
+        return record(jnp.bitwise_or, (self._traced(), other))
+
+    def __xor__(self, other: Any) -> TracedArray:
+        return record(jnp.bitwise_xor, (self._traced(), other))
+
+    def __invert__(self) -> TracedArray:
+        return record(jnp.bitwise_not, (self._traced(),))
+
     __hash__ = None  # type: ignore[assignment]  # like jax.Array (and tf.Tensor): unhashable
 
     def __getitem__(self, index: Any) -> TracedArray:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from conformance.kit import ErrorRule, classify_by_rules
-from conformance.protocol import FEATURES, NEUTRAL_NAMES, ErrorKind, Mapping_
+from conformance.protocol import EXTENDED_NAMES, FEATURES, NEUTRAL_NAMES, ErrorKind, Mapping_
 
 __all__ = ["TF_ERROR_RULES", "TF_MAPPINGS", "TfShapedAdapter", "classify_tf_error", "tf_namespace"]
 
@@ -24,8 +24,10 @@ _SUBMODULE_NAMES = {
     "real": "math.real",
     "imag": "math.imag",
     "conj": "math.conj",
+    "ceil": "math.ceil",
+    "reciprocal": "math.reciprocal",
 }
-_CREATION = ("constant", "Variable", "zeros", "ones")
+_CREATION = ("constant", "Variable", "zeros", "ones", "range")
 
 #: (exception type names, message regex, kind), first match wins.
 TF_ERROR_RULES: tuple[ErrorRule, ...] = (
@@ -73,7 +75,7 @@ def _on_device(module: Any, fn: Callable[..., Any], device: str) -> Callable[...
 def tf_namespace(module: Any, device: str) -> types.SimpleNamespace:
     """The neutral namespace over a TensorFlow-shaped ``module``."""
     names: dict[str, Any] = {}
-    for name in NEUTRAL_NAMES:
+    for name in NEUTRAL_NAMES + EXTENDED_NAMES:
         target: Any = module
         for part in _SUBMODULE_NAMES.get(name, name).split("."):
             target = getattr(target, part)
@@ -138,7 +140,12 @@ TF_MAPPINGS: Sequence[Mapping_] = (
         "TensorFlow keeps them in tf.math",
     ),
     Mapping_(
-        "constant, Variable, zeros, ones",
+        "ceil, reciprocal (1.2, extended_ops)",
+        "math.ceil, math.reciprocal",
+        "TensorFlow keeps them in tf.math",
+    ),
+    Mapping_(
+        "constant, Variable, zeros, ones, range",
         "run under tf.device(device)",
         "places a scenario's tensors on the cell's device",
     ),

@@ -66,6 +66,19 @@ _TENSOR_OPS: dict[str, str] = {
     "zeros_like": "jnp.zeros_like",
     "ones_like": "jnp.ones_like",
     "stop_gradient": "jax.lax.stop_gradient",
+    # protocol 1.2, extended_ops
+    "equal": "jnp.equal",
+    "not_equal": "jnp.not_equal",
+    "greater": "jnp.greater",
+    "greater_equal": "jnp.greater_equal",
+    "less": "jnp.less",
+    "less_equal": "jnp.less_equal",
+    "logical_and": "jnp.logical_and",
+    "logical_or": "jnp.logical_or",
+    "logical_not": "jnp.logical_not",
+    "ceil": "jnp.ceil",
+    "reciprocal": "jnp.reciprocal",
+    "clip_by_value": "jnp.clip",
 }
 
 #: Neutral dtype name -> the jnp scalar type (float64/complex128/int64 truncate with x64 off).
@@ -339,6 +352,43 @@ _DECISIONS: tuple[Mapping_, ...] = (
         "== is elementwise like tf.Tensor's, so tensors are unhashable (like jax.Array)",
     ),
     Mapping_(
+        "operators & | ^ ~ (1.2)",
+        "jnp.bitwise_and, bitwise_or, bitwise_xor, bitwise_not",
+        "jax.Array's own operators: logical on bool, bitwise on integers",
+    ),
+    Mapping_(
+        "argmax(x, axis=None) (1.2, extended_ops)",
+        "jnp.argmax(x, axis=axis)",
+        "JAX's default axis=None flattens (TF's default is axis 0); int32 with x64 off",
+    ),
+    Mapping_(
+        "reduce_min / reduce_prod (1.2)",
+        "jnp.min / jnp.prod (axis, keepdims)",
+        "same meaning; jnp.min splits the gradient evenly between ties",
+    ),
+    Mapping_(
+        "tensordot(a, b, axes) (1.2)",
+        "jnp.tensordot(a, b, axes=axes)",
+        "axes are static: an int or a pair of axis tuples",
+    ),
+    Mapping_(
+        "broadcast_to, expand_dims, squeeze, unstack (1.2)",
+        "jnp.broadcast_to, jnp.expand_dims, jnp.squeeze, jnp.unstack (one node, several outputs)",
+        "same meaning; unstack's pieces are a list, as TF's",
+    ),
+    Mapping_(
+        "range(start, limit=None, delta=1, dtype=None) (1.2)",
+        "jnp.arange(start, limit, delta, dtype) on the device, a leaf",
+        "JAX's defaults: int bounds give int32, float bounds float32 (x64 off)",
+    ),
+    Mapping_(
+        "cond(pred, true_fn, false_fn), while_loop(cond, body, loop_vars) (1.2)",
+        "Python if / while on bool(pred), each op recorded as it runs",
+        "TF's eager cond and while_loop run in Python too; lax.cond/lax.while_loop stage both "
+        "branches into a compiled conditional (and lax.while_loop cannot be reverse-"
+        "differentiated); JAX differentiates Python control flow on concrete values",
+    ),
+    Mapping_(
         "float16 ... complex128 dtypes",
         "jnp.float16 ... jnp.complex128",
         "float64/int64/complex128 truncate to 32-bit with a UserWarning (jax_enable_x64 is off)",
@@ -442,7 +492,42 @@ def _shaped_ops() -> dict[str, Callable[..., Any]]:
             jnp.take, (params, indices), {"axis": axis}
         ),
         "tile": lambda x, multiples: record(jnp.tile, (x,), {"reps": _static(multiples)}),
+        # protocol 1.2, extended_ops
+        "argmax": lambda x, axis=None: record(jnp.argmax, (x,), {"axis": axis}),
+        "reduce_min": reduction(jnp.min),
+        "reduce_prod": reduction(jnp.prod),
+        "tensordot": lambda a, b, axes: record(jnp.tensordot, (a, b), {"axes": _axes(axes)}),
+        "broadcast_to": lambda x, shape: record(
+            jnp.broadcast_to, (x,), {"shape": _static(shape)}
+        ),
+        "expand_dims": lambda x, axis: record(jnp.expand_dims, (x,), {"axis": axis}),
+        "squeeze": lambda x, axis=None: record(jnp.squeeze, (x,), {"axis": _static(axis)}),
+        "unstack": lambda x, axis=0: list(
+            record(jnp.unstack, (x,), {"axis": axis}, multiple_outputs=True)
+        ),
+        "cond": _python_cond,
+        "while_loop": _python_while_loop,
     }
+
+
+def _axes(axes: Any) -> Any:
+    """tensordot's axes as a static value: an int, or a pair of axis tuples."""
+    if isinstance(axes, int):
+        return axes
+    return tuple(tuple(_static(list(group)) if isinstance(group, list) else group) for group in axes)
+
+
+def _python_cond(pred: Any, true_fn: Callable[[], Any], false_fn: Callable[[], Any]) -> Any:
+    """TF's eager cond is Python's if: the branch taken is recorded as it runs."""
+    return true_fn() if bool(pred) else false_fn()
+
+
+def _python_while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: Any) -> Any:
+    """TF's eager while_loop is Python's while: the iterations are recorded as they run."""
+    values = list(loop_vars)
+    while bool(cond(*values)):
+        values = list(body(*values))
+    return type(loop_vars)(values)
 
 
 @functools.cache
@@ -479,6 +564,9 @@ def _namespace_names(device: str) -> dict[str, Any]:
         "custom_gradient": trace.custom_gradient,
         "zeros": filled(jnp.zeros),
         "ones": filled(jnp.ones),
+        "range": lambda start, limit=None, delta=1, dtype=None: trace.TracedArray(
+            jnp.arange(_static(start), _static(limit), _static(delta), dtype, device=native_device)
+        ),
     }
     return names
 
@@ -490,7 +578,7 @@ class JaxAdapter:
     """JAX 0.10 behind the neutral tape API (see the module docstring)."""
 
     name = "jax"
-    protocol_version = "1.1"
+    protocol_version = "1.2"
     distribution = "jax"
 
     def available(self) -> str | None:

@@ -13,7 +13,7 @@ __all__ = ["ReferenceAdapter"]
 class ReferenceAdapter(TfShapedAdapter):
     name = "reference"
     logger = "reference_impl"
-    protocol_version = "1.1"
+    protocol_version = "1.2"
 
     def module(self) -> Any:
         import reference_impl

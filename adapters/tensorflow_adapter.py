@@ -21,7 +21,7 @@ def _tf() -> Any:
 class TensorFlowAdapter(TfShapedAdapter):
     name = "tensorflow"
     logger = "tensorflow"
-    protocol_version = "1.1"
+    protocol_version = "1.2"
     distribution = ("tensorflow", "tensorflow-cpu")  # either wheel provides the module
 
     def module(self) -> Any:

@@ -498,6 +498,86 @@ class TorchNamespace:
     def tile(self, x: Any, multiples: Any) -> Any:
         return self._torch.tile(x, tuple(multiples))
 
+    # protocol 1.2, extended_ops: comparisons and logic
+    def equal(self, a: Any, b: Any) -> Any:
+        return self._torch.eq(self._tensor(a), b)
+
+    def not_equal(self, a: Any, b: Any) -> Any:
+        return self._torch.ne(self._tensor(a), b)
+
+    def greater(self, a: Any, b: Any) -> Any:
+        return self._torch.gt(self._tensor(a), b)
+
+    def greater_equal(self, a: Any, b: Any) -> Any:
+        return self._torch.ge(self._tensor(a), b)
+
+    def less(self, a: Any, b: Any) -> Any:
+        return self._torch.lt(self._tensor(a), b)
+
+    def less_equal(self, a: Any, b: Any) -> Any:
+        return self._torch.le(self._tensor(a), b)
+
+    def logical_and(self, a: Any, b: Any) -> Any:
+        return self._torch.logical_and(self._tensor(a), self._tensor(b))
+
+    def logical_or(self, a: Any, b: Any) -> Any:
+        return self._torch.logical_or(self._tensor(a), self._tensor(b))
+
+    def logical_not(self, x: Any) -> Any:
+        return self._torch.logical_not(self._tensor(x))
+
+    def argmax(self, x: Any, axis: int | None = None) -> Any:
+        return self._torch.argmax(x, dim=axis)
+
+    # elementwise and reductions
+    def ceil(self, x: Any) -> Any:
+        return self._torch.ceil(x)
+
+    def reciprocal(self, x: Any) -> Any:
+        return self._torch.reciprocal(x)
+
+    def clip_by_value(self, x: Any, clip_value_min: Any, clip_value_max: Any) -> Any:
+        return self._torch.clamp(x, clip_value_min, clip_value_max)
+
+    def reduce_min(self, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        return self._torch.amin(x, dim=() if axis is None else axis, keepdim=keepdims)
+
+    def reduce_prod(self, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        if axis is None:
+            return self._torch.prod(x)
+        return self._torch.prod(x, dim=axis, keepdim=keepdims)
+
+    # linear algebra and shapes
+    def tensordot(self, a: Any, b: Any, axes: Any) -> Any:
+        return self._torch.tensordot(a, b, dims=axes)
+
+    def broadcast_to(self, x: Any, shape: Any) -> Any:
+        return self._torch.broadcast_to(x, tuple(shape))
+
+    def expand_dims(self, x: Any, axis: int) -> Any:
+        return self._torch.unsqueeze(x, axis)
+
+    def squeeze(self, x: Any, axis: Any = None) -> Any:
+        return self._torch.squeeze(x) if axis is None else self._torch.squeeze(x, dim=axis)
+
+    def unstack(self, x: Any, axis: int = 0) -> list[Any]:
+        return list(self._torch.unbind(x, dim=axis))
+
+    def range(self, start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None) -> Any:
+        if limit is None:
+            start, limit = 0, start
+        return self._torch.arange(start, limit, delta, dtype=dtype, device=self._device)
+
+    # eager control flow: Python's own, which torch's eager autograd records as it runs
+    def cond(self, pred: Any, true_fn: Callable[[], Any], false_fn: Callable[[], Any]) -> Any:
+        return true_fn() if bool(pred) else false_fn()
+
+    def while_loop(self, cond: Callable[..., Any], body: Callable[..., Any], loop_vars: Any) -> Any:
+        values = list(loop_vars)
+        while bool(cond(*values)):
+            values = list(body(*values))
+        return type(loop_vars)(values)
+
 
 # ---- mapping decisions (printed in the report) -------------------------------------------------
 
@@ -667,6 +747,50 @@ _MAPPINGS: tuple[tuple[str, str, str], ...] = (
         "dense (index_add), never TF's IndexedSlices",
     ),
     (
+        "equal not_equal greater greater_equal less less_equal (1.2, extended_ops)",
+        "torch.eq torch.ne torch.gt torch.ge torch.lt torch.le",
+        "torch promotes mixed dtypes where TF raises, and raises for shapes that do not broadcast",
+    ),
+    (
+        "logical_and logical_or logical_not",
+        "torch.logical_and torch.logical_or torch.logical_not",
+        "torch takes any dtype (nonzero is True) where TF takes bool only",
+    ),
+    (
+        "argmax(x, axis=None)",
+        "torch.argmax(x, dim=axis)",
+        "torch's default dim=None flattens (TF's default is axis 0); the result is int64 as TF's",
+    ),
+    ("ceil reciprocal", "torch.ceil torch.reciprocal", "ceil's gradient is zeros, not None"),
+    (
+        "clip_by_value(x, lo, hi)",
+        "torch.clamp(x, lo, hi)",
+        "the gradient passes inside [lo, hi] and is zero outside, as TF's",
+    ),
+    (
+        "reduce_min / reduce_prod(x, axis, keepdims)",
+        "torch.amin(x, dim=axis or ()) / torch.prod(x[, dim=axis])",
+        "amin splits the gradient between ties; torch.prod takes one int dim",
+    ),
+    ("tensordot(a, b, axes)", "torch.tensordot(a, b, dims=axes)", "same int or axes-list forms"),
+    (
+        "broadcast_to / expand_dims / squeeze(x, axis=None)",
+        "torch.broadcast_to / torch.unsqueeze / torch.squeeze(x[, dim=axis])",
+        "torch.squeeze of a dimension that is not 1 leaves it, where TF raises",
+    ),
+    ("unstack(x, axis=0)", "list(torch.unbind(x, dim=axis))", "torch's split into views"),
+    (
+        "range(start, limit=None, delta=1, dtype=None)",
+        "torch.arange(start, limit, delta, dtype, device)",
+        "integer bounds give int64 (TF: int32); float bounds give torch's default float32",
+    ),
+    (
+        "cond(pred, true_fn, false_fn) / while_loop(cond, body, loop_vars)",
+        "Python if / while on bool(pred)",
+        "TF's eager cond and while_loop run the branch and iterations in Python; torch.cond and "
+        "torch's while_loop are torch.compile/export constructs, eager torch uses Python",
+    ),
+    (
         "tensor -> NumPy",
         "t.detach().cpu().resolve_conj().numpy()",
         "detach: tensors that require grad refuse numpy(); resolve_conj materializes lazy conj",
@@ -767,7 +891,7 @@ class TorchAdapter:
     """PyTorch autograd behind the neutral tape API (see the module docstring)."""
 
     name = "torch"
-    protocol_version = "1.1"
+    protocol_version = "1.2"
     distribution = "torch"
 
     def available(self) -> str | None:

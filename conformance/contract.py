@@ -35,11 +35,13 @@ from conformance.discovery import select
 from conformance.divergences import DivergenceFileError, load_divergences
 from conformance.protocol import (
     FEATURES,
+    NAMES_FOR_FEATURE,
     NEUTRAL_NAMES,
     AdapterValidationError,
     ErrorKind,
     Mapping_,
     features_for,
+    required_names,
     validate_adapter,
 )
 
@@ -244,7 +246,8 @@ def _first_namespace(adapter: Any) -> tuple[Any, str | None]:
 
 
 def check_namespace(adapter: Any) -> list[str]:
-    """The namespace of every device defines every name in ``NEUTRAL_NAMES``."""
+    """The namespace of every device defines every name in ``NEUTRAL_NAMES``, and the names of
+    each feature-gated group (``NAMES_FOR_FEATURE``) whose feature the adapter has there."""
     devices, problem = _call(adapter, "devices")
     if problem or not devices or isinstance(devices, str):
         return []  # check_devices reports it
@@ -254,14 +257,29 @@ def check_namespace(adapter: Any) -> list[str]:
         if problem:
             problems.append(problem)
             continue
-        lacking = [name for name in NEUTRAL_NAMES if not hasattr(namespace, name)]
+        try:
+            wanted = required_names(features_for(adapter, device))
+        except Exception:  # check_features reports a features() that raises
+            wanted = NEUTRAL_NAMES
+        lacking = [name for name in wanted if not hasattr(namespace, name)]
         if lacking:
             problems.append(
                 f"adapter {_label(adapter)!r}: the namespace for {device} lacks neutral "
-                f"names {', '.join(lacking)} (define them; a missing feature may raise "
-                "NotImplementedError)"
+                f"names {', '.join(lacking)}{_gating_hint(lacking)} (define them; a missing "
+                "feature may raise NotImplementedError)"
             )
     return problems
+
+
+def _gating_hint(lacking: Sequence[str]) -> str:
+    """Which feature asks for the lacking names, when a feature-gated group does."""
+    features = [f for f, names in NAMES_FOR_FEATURE.items() if set(lacking) & set(names)]
+    if not features:
+        return ""
+    return (
+        f", which its feature {', '.join(map(repr, features))} needs (or answer that feature "
+        "with the reason it is unsupported)"
+    )
 
 
 def check_tensor_round_trip(adapter: Any) -> list[str]:

@@ -2,7 +2,8 @@
 
 Adapters import this module and ``conformance.kit`` (helpers), nothing else from ``conformance``.
 A scenario receives an adapter's ``namespace`` as ``fw`` and writes TensorFlow-shaped code against
-it; the names it may use are listed in ``NEUTRAL_NAMES``. Everything framework-specific
+it; the names it may use are listed in ``NEUTRAL_NAMES`` (every adapter) and ``EXTENDED_NAMES``
+(adapters with the ``extended_ops`` feature, protocol 1.2). Everything framework-specific
 (converting results to NumPy, classifying native errors, which features exist on which device,
 how each call was mapped) is answered by the adapter itself.
 
@@ -11,7 +12,9 @@ Within a major version an adapter written for an older minor version keeps worki
 their meanings stay, new arguments come with defaults (``features(device=None)`` in 1.1), and new
 ``FEATURES`` names are listed in ``FEATURES_SINCE`` so that an older adapter that does not answer
 them is reported ``unsupported`` for them instead of failing. An adapter may say which version it
-was written for (``protocol_version = "1.1"``); one of another major version is refused on load.
+was written for (``protocol_version = "1.2"``); one of another major version is refused on load.
+Names added to the neutral API after 1.1 are gated the same way: ``NAMES_FOR_FEATURE`` ties each
+group to a feature, and a namespace must define a group only when its adapter has the feature.
 """
 
 from __future__ import annotations
@@ -25,20 +28,24 @@ from typing import Any, Protocol, runtime_checkable
 __all__ = [
     "ADAPTER_PROTOCOL_VERSION",
     "Adapter",
+    "EXTENDED_NAMES",
     "ErrorKind",
     "FEATURES",
     "FEATURES_SINCE",
     "Mapping_",
+    "NAMES_FOR_FEATURE",
     "NEUTRAL_NAMES",
     "AdapterValidationError",
     "declared_protocol_version",
     "features_for",
+    "required_names",
     "validate_adapter",
 ]
 
 #: This protocol's version, ``"MAJOR.MINOR"`` (1.0: the first public one; 1.1: ``features(device)``,
-#: ``protocol_version``, and ``conformance.kit``).
-ADAPTER_PROTOCOL_VERSION = "1.1"
+#: ``protocol_version``, and ``conformance.kit``; 1.2: the ``extended_ops`` feature and
+#: ``EXTENDED_NAMES``).
+ADAPTER_PROTOCOL_VERSION = "1.2"
 
 
 class ErrorKind(str, enum.Enum):
@@ -74,11 +81,12 @@ FEATURES: Mapping[str, str] = {
     "float64": "float64 tensors and gradients",
     "threads": "tapes are thread-local",
     "strings": "string tensors",
+    "extended_ops": "the ops of EXTENDED_NAMES (comparisons, argmax, tensordot, range, cond, ...)",
 }
 
 #: Feature names added after 1.0 -> the protocol version that added them. An adapter declaring an
 #: older ``protocol_version`` need not answer them; ``features_for`` marks them unsupported.
-FEATURES_SINCE: Mapping[str, str] = {}
+FEATURES_SINCE: Mapping[str, str] = {"extended_ops": "1.2"}
 
 #: The neutral API: every name a scenario may use on ``fw``. Every adapter namespace must
 #: define all of them (a feature the framework lacks may raise ``NotImplementedError``).
@@ -145,6 +153,43 @@ NEUTRAL_NAMES: tuple[str, ...] = (
     "tile",
 )
 
+#: Neutral names added in 1.2 under the ``extended_ops`` feature: the ops tape programs use most
+#: beyond the core set (selecting and masking, index and shape ops, eager control flow). Each
+#: means what TensorFlow's function of that name means (``ceil`` and ``reciprocal`` are
+#: ``tf.math``'s); a scenario using them declares ``features=["extended_ops"]``.
+EXTENDED_NAMES: tuple[str, ...] = (
+    # comparisons and logic (never differentiable: bool results)
+    "equal",
+    "not_equal",
+    "greater",
+    "greater_equal",
+    "less",
+    "less_equal",
+    "logical_and",
+    "logical_or",
+    "logical_not",
+    "argmax",
+    # elementwise and reductions
+    "ceil",
+    "reciprocal",
+    "clip_by_value",
+    "reduce_min",
+    "reduce_prod",
+    # linear algebra and shapes
+    "tensordot",
+    "broadcast_to",
+    "expand_dims",
+    "squeeze",
+    "unstack",
+    "range",
+    # eager control flow
+    "cond",
+    "while_loop",
+)
+
+#: Feature -> the neutral names a namespace must define when its adapter has that feature.
+NAMES_FOR_FEATURE: Mapping[str, tuple[str, ...]] = {"extended_ops": EXTENDED_NAMES}
+
 
 @dataclass(frozen=True)
 class Mapping_:
@@ -164,7 +209,7 @@ class Adapter(Protocol):
     """
 
     name: str  # the id used by --adapter, e.g. "torch"
-    # Optional: ``protocol_version: str`` (e.g. "1.1"), the version this adapter was written for;
+    # Optional: ``protocol_version: str`` (e.g. "1.2"), the version this adapter was written for;
     # ``distribution: str``, the framework's package name (e.g. "torch"), which lets
     # ``tapeconf adapters`` read its version from package metadata without importing it.
 
@@ -216,6 +261,17 @@ class Adapter(Protocol):
 
 class AdapterValidationError(TypeError):
     """An adapter does not satisfy the protocol; the message names the adapter and the gap."""
+
+
+def required_names(features: Mapping[str, str | None]) -> tuple[str, ...]:
+    """The neutral names a namespace must define, given its adapter's ``features`` answer:
+    ``NEUTRAL_NAMES``, plus each feature-gated group whose feature is supported (``None``)."""
+    gated = (
+        names
+        for feature, names in NAMES_FOR_FEATURE.items()
+        if feature in features and features[feature] is None
+    )
+    return NEUTRAL_NAMES + tuple(name for group in gated for name in group)
 
 
 def _version_tuple(text: str) -> tuple[int, int]:
@@ -293,7 +349,7 @@ def validate_adapter(adapter: Any, *, check_namespace: bool = True) -> None:
     """Raise ``AdapterValidationError`` naming what ``adapter`` lacks.
 
     With ``check_namespace`` (and the framework available), also check that the namespace
-    defines every name in ``NEUTRAL_NAMES`` and that ``features()`` covers ``FEATURES``.
+    defines every name ``required_names`` asks of it and that ``features()`` covers ``FEATURES``.
     """
     label = getattr(adapter, "name", None) or type(adapter).__name__
     missing = [m for m in _REQUIRED_METHODS if not callable(getattr(adapter, m, None))]
@@ -319,7 +375,7 @@ def validate_adapter(adapter: Any, *, check_namespace: bool = True) -> None:
     if not devices:
         raise AdapterValidationError(f"adapter {label!r}: devices() returned no device")
     namespace = adapter.namespace(devices[0])
-    lacking = [n for n in NEUTRAL_NAMES if not hasattr(namespace, n)]
+    lacking = [n for n in required_names(features) if not hasattr(namespace, n)]
     if lacking:
         raise AdapterValidationError(
             f"adapter {label!r}: its namespace lacks neutral names {', '.join(lacking)}"

@@ -1174,8 +1174,10 @@ def not_equal(x: Any, y: Any, name: str | None = None) -> Tensor:
 
 
 def logical_not(x: Any, name: str | None = None) -> Tensor:
-    value = _tensor(x)._value
-    return Tensor(_ns(value).logical_not(value), dt.bool_)
+    x = _tensor(x)
+    if x._dtype is not dt.bool_:
+        raise _dtype_mismatch("LogicalNot", 0, dt.bool_, x._dtype)
+    return Tensor(_ns(x._value).logical_not(x._value), dt.bool_)
 
 
 def _logical(kernel: Callable[[Any, Any], Any], op: str, x: Any, y: Any) -> Tensor:
@@ -1311,7 +1313,11 @@ def broadcast_to(input: Any, shape: Any, name: str | None = None) -> Tensor:  # 
     shape = tuple(int(n) for n in shape)
     if np.shape(x._value) == shape:
         return x
-    return call(_broadcast_to, (x,), {"shape": shape}, dtype=x._dtype)
+    try:
+        return call(_broadcast_to, (x,), {"shape": shape}, dtype=x._dtype)
+    except ValueError:
+        message = f"Incompatible shapes: {_dims(np.shape(x._value))} vs. {_dims(shape)}"
+        raise _kernel_error("BroadcastTo", message, name=None) from None
 
 
 def _shape_tuple(shape: Any) -> tuple[int, ...]:
@@ -1371,7 +1377,10 @@ def stack_converted(values: Sequence[Any], dtype: DType) -> Tensor:
 
 def unstack(value: Any, axis: int = 0, name: str | None = None) -> list[Tensor]:
     x = _tensor(value)
-    axis = axis % np.ndim(x._value)
+    rank = np.ndim(x._value)
+    if not -rank <= axis < rank:
+        raise ValueError(f"Argument `axis` = {axis} not in range [{-rank}, {rank})")
+    axis = axis % rank
     return [_take_slice(x, i, axis) for i in range(np.shape(x._value)[axis])]
 
 
@@ -1486,9 +1495,11 @@ def tensordot(a: Any, b: Any, axes: Any, name: str | None = None) -> Tensor:
         a_axes, b_axes = ([int(v) for v in np.atleast_1d(ax)] for ax in axes)
     a_free = [i for i in range(len(a_shape)) if i not in a_axes]
     b_free = [i for i in range(len(b_shape)) if i not in b_axes]
-    size = int(np.prod([a_shape[i] for i in a_axes], dtype=np.int64))
-    a2 = reshape(transpose(a, a_free + a_axes), (-1, size))
-    b2 = reshape(transpose(b, b_axes + b_free), (size, -1))
+    # each operand is flattened by its own contracted sizes, so a mismatch is MatMul's error
+    a_size = int(np.prod([a_shape[i] for i in a_axes], dtype=np.int64))
+    b_size = int(np.prod([b_shape[i] for i in b_axes], dtype=np.int64))
+    a2 = reshape(transpose(a, a_free + a_axes), (-1, a_size))
+    b2 = reshape(transpose(b, b_axes + b_free), (b_size, -1))
     out_shape = tuple(a_shape[i] for i in a_free) + tuple(b_shape[i] for i in b_free)
     return reshape(matmul(a2, b2), out_shape)
 
@@ -1559,6 +1570,8 @@ def range_(
                 raise TypeError(f"tf.range got a bound of dtype {bound._dtype!r}; valid: {order}")
         requested = max((b._dtype for b in bounds), key=order.index)
     low, high, step = (np.asarray(b.numpy()).astype(requested._np) for b in bounds)
+    if step == 0:
+        raise _kernel_error("Range", f"Requires delta != 0: {step:g}", name="")
     return Tensor(place(np.arange(low, high, step, dtype=requested._np)), requested)
 
 

@@ -33,10 +33,13 @@ from conformance.kit import (
 from conformance.outcome import Verdict, run_cell
 from conformance.protocol import (
     ADAPTER_PROTOCOL_VERSION,
+    EXTENDED_NAMES,
+    FEATURES,
     AdapterValidationError,
     ErrorKind,
     Mapping_,
     features_for,
+    required_names,
     validate_adapter,
 )
 from conformance.registry import all_scenarios
@@ -318,6 +321,64 @@ def test_an_adapter_of_another_major_version_is_refused(declared, fragment):
     with pytest.raises(AdapterValidationError, match="adapter 'declares'") as caught:
         validate_adapter(Declares(), check_namespace=False)
     assert fragment in str(caught.value)
+
+
+class WrittenForProtocol11(ReferenceAdapter):
+    """An adapter as written for protocol 1.1: no extended_ops answer, no 1.2 names."""
+
+    name = "protocol_1_1"
+    protocol_version = "1.1"
+
+    def features(self, device: str | None = None) -> dict[str, str | None]:
+        answer = dict(super().features(device))
+        del answer["extended_ops"]
+        return answer
+
+    def namespace(self, device: str) -> Any:
+        namespace = super().namespace(device)
+        for name in EXTENDED_NAMES:
+            delattr(namespace, name)
+        return namespace
+
+
+class ClaimsExtendedOpsWithoutNames(WrittenForProtocol11):
+    """Declares 1.2 and answers extended_ops as supported, but lacks the 1.2 names."""
+
+    name = "claims_extended_ops"
+    protocol_version = "1.2"
+
+    def features(self, device: str | None = None) -> dict[str, str | None]:
+        return {**super().features(device), "extended_ops": None}
+
+
+def test_an_adapter_written_for_protocol_1_1_still_works():
+    """A 1.1 adapter passes the contract, runs its old cells, and has extended_ops unsupported."""
+    adapter = WrittenForProtocol11()
+    assert check_adapter(adapter).problems == []
+    why = features_for(adapter, "CPU:0")["extended_ops"]
+    assert why is not None and "older than 1.2" in why
+    assert run_cell(_first_scenario_needing("variables"), adapter, "CPU:0", None).verdict is (
+        Verdict.CONFORMS
+    )
+    cell = run_cell(_first_scenario_needing("extended_ops"), adapter, "CPU:0", None)
+    assert cell.verdict is Verdict.UNSUPPORTED
+    assert "older than 1.2" in cell.detail
+
+
+def test_an_adapter_with_extended_ops_must_define_their_names():
+    """Answering extended_ops as supported asks for every 1.2 name, and the message says so."""
+    report = check_adapter(ClaimsExtendedOpsWithoutNames())
+    assert len(report.problems) == 1, report.problems
+    assert "lacks neutral names equal, not_equal" in report.problems[0]
+    assert "its feature 'extended_ops' needs" in report.problems[0]
+
+
+def test_required_names_follow_the_features():
+    """The 1.2 names are required exactly when extended_ops is supported."""
+    supported = {name: None for name in FEATURES}
+    assert set(EXTENDED_NAMES) <= set(required_names(supported))
+    unsupported = {**supported, "extended_ops": "no such ops here"}
+    assert not set(EXTENDED_NAMES) & set(required_names(unsupported))
 
 
 def test_in_tree_adapters_declare_the_current_protocol():

@@ -21,6 +21,7 @@ AREAS = (
     "unconnected",
     "dtypes",
     "ops",
+    "ops_extended",
     "custom_gradient",
     "nesting",
     "jacobian",

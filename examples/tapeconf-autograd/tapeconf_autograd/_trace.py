@@ -117,6 +117,12 @@ class Tensor:
     __lt__, __le__ = _binary(anp.less), _binary(anp.less_equal)
     __gt__, __ge__ = _binary(anp.greater), _binary(anp.greater_equal)
     __eq__, __ne__ = _binary(anp.equal), _binary(anp.not_equal)  # type: ignore[assignment]
+    # NumPy's & | ^ ~: logical on bool arrays, bitwise on integers
+    __and__, __or__ = _binary(anp.bitwise_and), _binary(anp.bitwise_or)
+    __xor__ = _binary(anp.bitwise_xor)
+
+    def __invert__(self) -> Tensor:
+        return record(anp.invert, (self,))
 
     def __neg__(self) -> Tensor:
         return record(anp.negative, (self,))

@@ -103,6 +103,19 @@ _TENSOR_OPS: dict[str, str] = {
     "zeros_like": "zeros_like",
     "ones_like": "ones_like",
     "norm": "linalg.norm",
+    # protocol 1.2, extended_ops
+    "equal": "equal",
+    "not_equal": "not_equal",
+    "greater": "greater",
+    "greater_equal": "greater_equal",
+    "less": "less",
+    "less_equal": "less_equal",
+    "logical_and": "logical_and",
+    "logical_or": "logical_or",
+    "logical_not": "logical_not",
+    "ceil": "ceil",
+    "reciprocal": "reciprocal",
+    "clip_by_value": "clip",
 }
 
 _DTYPES = ("float16", "float32", "float64", "int32", "int64", "bool", "complex64", "complex128")
@@ -207,7 +220,57 @@ def _shaped_ops() -> dict[str, Callable[..., Any]]:
             _gather, (params,), {"indices": _static(indices), "axis": axis}
         ),
         "tile": lambda x, multiples: record(anp.tile, (x,), {"reps": _static(multiples)}),
+        # protocol 1.2, extended_ops
+        "argmax": lambda x, axis=None: record(anp.argmax, (x,), {"axis": axis}),
+        "reduce_min": reduction(anp.min),
+        "reduce_prod": reduction(anp.prod),
+        "tensordot": lambda a, b, axes: record(anp.tensordot, (a, b), {"axes": _static(axes)}),
+        "broadcast_to": lambda x, shape: record(_broadcast_to, (x,), {"shape": _static(shape)}),
+        "expand_dims": lambda x, axis: record(anp.expand_dims, (x,), {"axis": axis}),
+        "squeeze": lambda x, axis=None: record(anp.squeeze, (x,), {"axis": _static(axis)}),
+        "unstack": lambda x, axis=0: list(
+            record(_unstack, (x,), {"axis": axis}, multiple_outputs=True)
+        ),
+        "cond": _python_cond,
+        "while_loop": _python_while_loop,
     }
+
+
+def _broadcast_to(x: Any, *, shape: Any) -> Any:
+    """``np.broadcast_to`` with the shape positional, as autograd's gradient rule takes it."""
+    import autograd.numpy as anp
+
+    return anp.broadcast_to(x, shape)
+
+
+def _unstack(x: Any, *, axis: int) -> tuple[Any, ...]:
+    """The slices of ``x`` along ``axis``: indexing, autograd's idiom (it has no unstack)."""
+    where = (slice(None),) * (axis % max(len(x.shape), 1))
+    return tuple(x[(*where, i)] for i in range(x.shape[axis]))
+
+
+def _python_cond(pred: Any, true_fn: Callable[[], Any], false_fn: Callable[[], Any]) -> Any:
+    """TF's eager cond is Python's if, which autograd differentiates as it runs."""
+    return true_fn() if bool(pred) else false_fn()
+
+
+def _python_while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: Any) -> Any:
+    """TF's eager while_loop is Python's while, which autograd differentiates as it runs."""
+    values = list(loop_vars)
+    while bool(cond(*values)):
+        values = list(body(*values))
+    return type(loop_vars)(values)
+
+
+def _arange(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None) -> Any:
+    """np.arange as a new leaf (``range(limit)`` and ``range(start, limit, delta)``)."""
+    import numpy as np
+
+    from tapeconf_autograd._trace import Tensor
+
+    if limit is None:
+        start, limit = 0, start
+    return Tensor(np.arange(_static(start), _static(limit), _static(delta), dtype=dtype))
 
 
 def _native(path: str) -> Callable[..., Any]:
@@ -343,6 +406,7 @@ def _namespace_names() -> dict[str, Any]:
         "constant": constant,
         "zeros": _filled(np.zeros),
         "ones": _filled(np.ones),
+        "range": _arange,
         "Variable": _no_variables,
         "GradientTape": _trace.GradientTape,
         "UnconnectedGradients": _trace.UnconnectedGradients,
@@ -464,6 +528,43 @@ _DECISIONS: tuple[Mapping_, ...] = (
         "the autograd.numpy functions",
         "== is elementwise like tf.Tensor's, so tensors are unhashable",
     ),
+    Mapping_(
+        "operators & | ^ ~ (1.2)",
+        "np.bitwise_and, bitwise_or, bitwise_xor, invert",
+        "NumPy's own operators: logical on bool arrays, bitwise on integers",
+    ),
+    Mapping_(
+        "equal ... less_equal, logical_and/or/not, ceil, reciprocal, clip_by_value (1.2)",
+        "np.equal ... np.less_equal, np.logical_and/or/not, np.ceil, np.reciprocal, np.clip",
+        "the autograd.numpy functions; the logical ones take any dtype (nonzero is True)",
+    ),
+    Mapping_(
+        "argmax(x, axis=None) (1.2)",
+        "np.argmax(x, axis=axis)",
+        "NumPy's default axis=None flattens (TF's default is axis 0); autograd gives no gradient",
+    ),
+    Mapping_(
+        "reduce_min / reduce_prod, tensordot, broadcast_to, expand_dims, squeeze (1.2)",
+        "np.min / np.prod (axis, keepdims), np.tensordot, np.broadcast_to, np.expand_dims, "
+        "np.squeeze",
+        "the autograd.numpy functions with static shape and axis arguments",
+    ),
+    Mapping_(
+        "unstack(x, axis=0) (1.2)",
+        "x[..., i, ...] for each i on axis (one node, several outputs)",
+        "NumPy has no unstack; indexing is autograd's idiom",
+    ),
+    Mapping_(
+        "range(start, limit=None, delta=1, dtype=None) (1.2)",
+        "np.arange(start, limit, delta, dtype), a leaf",
+        "NumPy's defaults: int bounds give int64, float bounds float64",
+    ),
+    Mapping_(
+        "cond(pred, true_fn, false_fn), while_loop(cond, body, loop_vars) (1.2)",
+        "Python if / while on bool(pred)",
+        "TF's eager cond and while_loop run in Python too; autograd differentiates Python "
+        "control flow as it runs",
+    ),
     Mapping_("dtypes float16 ... complex128", "np.float16 ... np.complex128", "NumPy's own types"),
     Mapping_("device 'CPU:0'", "NumPy on the CPU", "autograd runs on NumPy only"),
 )
@@ -476,7 +577,7 @@ class AutogradAdapter:
     """HIPS autograd behind the neutral tape API (see the module docstring)."""
 
     name = "autograd"
-    protocol_version = "1.1"  # the tapeconf adapter protocol this adapter was written for
+    protocol_version = "1.2"  # the tapeconf adapter protocol this adapter was written for
     distribution = "autograd"  # `tapeconf adapters` reads its version from package metadata
 
     def available(self) -> str | None:
