@@ -1446,8 +1446,11 @@ def _raise_index_error(x: Tensor, key: Any) -> None:
     arithmetic: -5 on a dimension of 2 is reported as -3), for plain int/slice keys."""
     keys = key if isinstance(key, tuple) else (key,)
     shape = np.shape(x._value)
-    if not all(isinstance(k, (int, np.integer, slice)) for k in keys) or len(keys) > len(shape):
+    if not all(isinstance(k, (int, np.integer, slice)) for k in keys):
         return
+    if len(keys) > len(shape):
+        message = f"Index out of range using input dim {len(shape)}; input has only {len(shape)} dims"
+        raise _kernel_error("StridedSlice", message, name="strided_slice/") from None
     for dim, k in enumerate(keys):
         if isinstance(k, slice):
             continue

@@ -816,3 +816,95 @@ def _(fw):
         tape.watch(x)
         result = fw.while_loop(lambda acc: acc < 10.0 * x, lambda acc: [acc * 2.0], [x])
     return [result[0], tape.gradient(result[0], x)]
+
+
+# ---- indexing bounds (core names: tensors support x[i]) ------------------------------------------
+
+_M22 = [[1.0, 2.0], [3.0, 4.0]]
+
+
+@scenario(
+    "ops.index_out_of_bounds_raises",
+    spec="OPX08",
+    statement="x[2] on a dimension of size 2 raises StridedSlice's out-of-bounds error",
+    expect=raises(ErrorKind.UNKNOWN, match="slice index 2 of dimension 0 out of bounds"),
+)
+def _(fw):
+    return fw.constant(_M22)[2]
+
+
+@scenario(
+    "ops.negative_index_out_of_bounds_raises",
+    spec="OPX08",
+    statement="x[-3] on a dimension of size 2 raises, naming the index as -3 + 2 = -1",
+    expect=raises(ErrorKind.UNKNOWN, match="slice index -1 of dimension 0 out of bounds"),
+)
+def _(fw):
+    return fw.constant(_M22)[-3]
+
+
+@scenario(
+    "ops.index_after_slice_out_of_bounds_raises",
+    spec="OPX08",
+    statement="x[:, 2] raises for dimension 1: the full slice before it is skipped",
+    expect=raises(ErrorKind.UNKNOWN, match="slice index 2 of dimension 1 out of bounds"),
+)
+def _(fw):
+    return fw.constant(_M22)[:, 2]
+
+
+@scenario(
+    "ops.too_many_indices_raises",
+    spec="OPX08",
+    statement="three indices into a matrix raise: the input has only 2 dims",
+    expect=raises(ErrorKind.UNKNOWN, match="Index out of range using input dim 2"),
+)
+def _(fw):
+    return fw.constant(_M22)[0, 0, 0]
+
+
+@scenario(
+    "ops.negative_index_gradient",
+    spec="OPX08, OP08",
+    statement="x[:, -1] takes the last column, and its gradient lands there only",
+    expect=returns(value([[0.0, 3.0], [0.0, 3.0]])),
+    oracle=Oracle(lambda fw, x: fw.reduce_sum(x[:, -1] * 3.0), at=(_M22,)),
+)
+def _(fw):
+    x = fw.constant(_M22)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.reduce_sum(x[:, -1] * 3.0)
+    return tape.gradient(y, x)
+
+
+# ---- strings ------------------------------------------------------------------------------------
+
+
+@scenario(
+    "ops.string_add_concatenates",
+    spec="OPX09",
+    statement="+ on string tensors concatenates elementwise, with a Python str on either side",
+    expect=returns(["abcd", ["abcd", "xcd"], "cdab"]),
+    features=["strings"],
+)
+def _(fw):
+    both = fw.constant("ab") + fw.constant("cd")
+    broadcast = fw.constant(["ab", "x"]) + "cd"
+    reflected = "cd" + fw.constant("ab")
+    return [
+        both.numpy().decode(),
+        [item.decode() for item in broadcast.numpy()],
+        reflected.numpy().decode(),
+    ]
+
+
+@scenario(
+    "ops.string_add_rejects_numbers",
+    spec="OPX09",
+    statement="a string tensor + an int32 tensor raises: Add wants a string for input 1",
+    expect=raises(ErrorKind.DTYPE_MISMATCH),
+    features=["strings"],
+)
+def _(fw):
+    return fw.constant("ab") + fw.constant(1, dtype=fw.int32)
