@@ -497,9 +497,7 @@ def _shaped_ops() -> dict[str, Callable[..., Any]]:
         "reduce_min": reduction(jnp.min),
         "reduce_prod": reduction(jnp.prod),
         "tensordot": lambda a, b, axes: record(jnp.tensordot, (a, b), {"axes": _axes(axes)}),
-        "broadcast_to": lambda x, shape: record(
-            jnp.broadcast_to, (x,), {"shape": _static(shape)}
-        ),
+        "broadcast_to": lambda x, shape: record(jnp.broadcast_to, (x,), {"shape": _static(shape)}),
         "expand_dims": lambda x, axis: record(jnp.expand_dims, (x,), {"axis": axis}),
         "squeeze": lambda x, axis=None: record(jnp.squeeze, (x,), {"axis": _static(axis)}),
         "unstack": lambda x, axis=0: list(
@@ -511,10 +509,11 @@ def _shaped_ops() -> dict[str, Callable[..., Any]]:
 
 
 def _axes(axes: Any) -> Any:
-    """tensordot's axes as a static value: an int, or a pair of axis tuples."""
+    """tensordot's axes as a static value: an int, or a pair of axis tuples (an int per
+    operand is a one-axis tuple)."""
     if isinstance(axes, int):
         return axes
-    return tuple(tuple(_static(list(group)) if isinstance(group, list) else group) for group in axes)
+    return tuple(tuple(group) if isinstance(group, (list, tuple)) else (group,) for group in axes)
 
 
 def _python_cond(pred: Any, true_fn: Callable[[], Any], false_fn: Callable[[], Any]) -> Any:

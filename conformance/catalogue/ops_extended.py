@@ -749,14 +749,14 @@ def _(fw):
     ),
 )
 def _(fw):
-    grads = []
-    for start in (3.0, -2.0):
+    def gradient_at(start):
         x = fw.constant(start)
         with fw.GradientTape() as tape:
             tape.watch(x)
             y = fw.cond(x > 0.0, lambda: x * x, lambda: -x)
-        grads.append(tape.gradient(y, x))
-    return grads
+        return tape.gradient(y, x)
+
+    return [gradient_at(3.0), gradient_at(-2.0)]
 
 
 @scenario(
