@@ -908,3 +908,13 @@ def _(fw):
 )
 def _(fw):
     return fw.constant("ab") + fw.constant(1, dtype=fw.int32)
+
+
+@scenario(
+    "ops.batch_matmul_size_mismatch_raises",
+    spec="OPX04",
+    statement="a batched matmul of [2, 2, 3] by [2, 2, 3] raises BatchMatMulV2's size error",
+    expect=raises(ErrorKind.UNKNOWN, match=r"Matrix size-incompatible: In\[0\]: \[2,2,3\]"),
+)
+def _(fw):
+    return fw.matmul(fw.ones([2, 2, 3]), fw.ones([2, 2, 3]))
