@@ -574,6 +574,26 @@ def _(fw):
 
 
 @scenario(
+    "jacobian.op_error_in_vectorized_rows_stays_the_ops",
+    spec="J11",
+    statement="an op's own error in a gradient function under pfor is not rewritten: an "
+    "out-of-range gather index stays the op's InvalidArgumentError (no neutral kind yet)",
+    expect=raises(ErrorKind.UNKNOWN, match=r"= 5 is not in \[0, 2\)"),
+    features=["jacobian", "custom_gradient"],
+)
+def _(fw):
+    @fw.custom_gradient
+    def f(x):
+        return x * 1.0, lambda dy: fw.gather(dy, [0, 5])
+
+    x = fw.constant([1.0, 2.0])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = f(x)
+    return tape.jacobian(y, x)
+
+
+@scenario(
     "jacobian.value_error_in_vectorized_rows",
     spec="J11",
     statement="a ValueError raised while pfor computes the Jacobian becomes pfor's 'Encountered an "

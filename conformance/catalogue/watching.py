@@ -477,3 +477,24 @@ def _(fw):
         pass
     tape.watch([fw.constant(1), fw.constant(2)])
     return None
+
+
+@scenario(
+    "watching.sparse_gradient_components_are_watched",
+    spec="W23, W16",
+    statement="watch([g, w]) of a gather's sparse gradient g watches g's components (the dtype "
+    "WARNING for its int indices and shape) and still watches w after it: 8 at w = 2",
+    expect=returns(8.0, warns={"The dtype of the watched tensor must be floating": 2}),
+    oracle=Oracle(lambda fw, w: 2.0 * w * w, at=(2.0,)),
+)
+def _(fw):
+    x = fw.constant([1.0, 2.0, 3.0])
+    with fw.GradientTape() as inner:
+        inner.watch(x)
+        y = fw.reduce_sum(fw.gather(x, [0, 2]))
+    g = inner.gradient(y, x)  # an IndexedSlices in TensorFlow: ones at 0 and 2
+    w = fw.constant(2.0)
+    with fw.GradientTape() as tape:
+        tape.watch([g, w])
+        z = fw.reduce_sum(fw.multiply(g, w) * w)
+    return tape.gradient(z, w)
