@@ -386,7 +386,8 @@ _sin = Primitive("sin", lambda x: _ns(x).sin(x), tf_name="Sin")
 _cos = Primitive("cos", lambda x: _ns(x).cos(x), tf_name="Cos")
 _tanh = Primitive("tanh", lambda x: _ns(x).tanh(x), tf_name="Tanh")
 _sigmoid = Primitive("sigmoid", _quiet(lambda x: 1 / (1 + _ns(x).exp(-x))), tf_name="Sigmoid")
-_relu = Primitive("relu", lambda x: _ns(x).where(x > 0, x, _ns(x).zeros_like(x)), tf_name="Relu")
+# max(x, 0) as TensorFlow's kernel computes it (x < 0 ? 0 : x): NaN and -0.0 pass through
+_relu = Primitive("relu", lambda x: _ns(x).where(x < 0, _ns(x).zeros_like(x), x), tf_name="Relu")
 _abs = Primitive("abs", lambda x: _ns(x).abs(x), tf_name="Abs")
 
 # The dtypes TensorFlow registers kernels for (``tf.exp(1)`` is its InvalidArgumentError).
@@ -1353,7 +1354,14 @@ def transpose(a: Any, perm: Any = None, conjugate: bool = False, name: str | Non
 
 def tile(input: Any, multiples: Any, name: str | None = None) -> Tensor:  # noqa: A002
     x = _tensor(input)
-    return call(_tile, (x,), {"multiples": _shape_tuple(multiples)}, dtype=x._dtype)
+    multiples = _shape_tuple(multiples)
+    if len(multiples) != np.ndim(x._value):  # NumPy would pad them with ones; TensorFlow refuses
+        message = (
+            f"Expected multiples argument to be a vector of length {np.ndim(x._value)} but got "
+            f"length {len(multiples)}"
+        )
+        raise _kernel_error("Tile", message, name=None)
+    return call(_tile, (x,), {"multiples": multiples}, dtype=x._dtype)
 
 
 def stack(values: Sequence[Any], axis: int = 0, name: str | None = None) -> Tensor:
@@ -1415,8 +1423,10 @@ def gather(
     index_array = indices._value if isinstance(indices, Tensor) else indices
     if not hasattr(index_array, "shape") or isinstance(index_array, (np.ndarray, np.generic)):
         index_array = backend_of(x._value).asarray(np.asarray(index_array), device_of(x._value))
-    axis = int(axis) % max(np.ndim(x._value), 1)
-    _check_gather_indices(index_array, np.shape(x._value)[axis] if np.ndim(x._value) else 1)
+    if np.ndim(x._value) == 0:
+        raise _kernel_error("GatherV2", "params must be at least 1 dimensional", name=None)
+    axis = int(axis) % np.ndim(x._value)
+    _check_gather_indices(index_array, np.shape(x._value)[axis])
     return call(_gather, (x,), {"indices": index_array, "axis": axis}, dtype=x._dtype)
 
 
