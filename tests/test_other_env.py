@@ -217,7 +217,9 @@ def test_one_broken_cell_loses_nothing_else(
         tmp_path / "python",
         WRAPPING.format(python=sys.executable, target=TARGET, mode=mode),
     )
-    status, document = _report(tmp_path, f"reference@{script}", options=("--timeout", "2"))
+    # the 2 s cap is for the broken cell; a worker (re)starting on a loaded machine gets longer
+    options = ("--timeout", "2", "--startup-timeout", "120")
+    status, document = _report(tmp_path, f"reference@{script}", options=options)
     assert status == 1
     cells = _cells(document, "reference")
     assert len(cells) == N_SCENARIOS

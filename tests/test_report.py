@@ -289,6 +289,10 @@ def test_a_hanging_scenario_times_out_and_the_run_goes_on(tmp_path: Path) -> Non
             str(tmp_path),
             "--timeout",
             "3",
+            # start-up is not what this test is about: on a loaded machine (pytest -n 2) loading
+            # the worker alone can take longer than the 3 s a scenario gets
+            "--startup-timeout",
+            "120",
             "--quiet",
         ]
     )
