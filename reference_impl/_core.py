@@ -133,7 +133,8 @@ class ArrayValue:
             return value[()] if value.ndim == 0 else value.copy()
         if isinstance(value, np.generic):
             return value
-        host = np.asarray(backend_of(value).to_numpy(value))  # another backend's: copy to the host
+        # another backend's: a copy on the host (a backend may hand out a view of its memory)
+        host = np.array(backend_of(value).to_numpy(value))
         return host[()] if host.ndim == 0 else host
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -281,6 +282,8 @@ _PYTHON_KINDS = {bool: "b", int: "i", float: "f", complex: "c", str: "s", bytes:
 #: The leaf kinds each requested dtype kind accepts from a Python value.
 _ACCEPTS = {"bool": "b", "int": "bi", "float": "bif", "complex": "bifc", "string": "s"}
 _NUMPY_KINDS = {"b": "b", "i": "i", "u": "i", "f": "f", "c": "c", "S": "s", "U": "s"}
+#: The Python type TensorFlow names when a NumPy number array cannot become a string tensor.
+_PYTHON_TYPE_OF_KIND = {"b": "bool", "i": "int", "u": "int", "f": "float", "c": "complex"}
 
 
 def _is_tensor_like(value: Any) -> bool:
@@ -364,10 +367,8 @@ def _python_array(value: Any, dtype: DType | None) -> tuple[Any, DType]:
         return _string_array(value), string
     try:
         array = np.array(value)
-    except ValueError as error:
-        if "inhomogeneous" in str(error) or "sequence" in str(error):
-            raise ValueError("Can't convert non-rectangular Python sequence to Tensor.") from None
-        raise
+    except ValueError:  # the leaves are numbers (checked above): only a ragged shape fails here
+        raise ValueError("Can't convert non-rectangular Python sequence to Tensor.") from None
     if array.dtype.kind in "uO":  # NumPy holds Python ints beyond int64 as uint64 or objects
         raise ValueError("Can't convert Python sequence with out-of-range integer to Tensor.")
     if not requested and dtype is int32 and array.size:
@@ -397,16 +398,18 @@ def _numpy_array(value: Any, dtype: DType | None) -> tuple[Any, DType]:
                 "Failed to convert a NumPy array to a Tensor (Unsupported object type "
                 f"{type(other).__name__})."
             )
-        if dtype is not None and dtype is not string:
-            raise ValueError(f"could not convert string to {type_string(dtype)}: {value!r}")
-        return _string_array(array), string
+        if dtype is None or dtype is string:
+            return _string_array(array), string
+        return array.astype(dtype._np), dtype  # TensorFlow parses numeric strings as NumPy does
     if dtype is None:
         return array, dtype_of_array(array)
     if dtype is string:
-        raise _cannot_convert(value, dtype)
-    if kind == "c" and not dtype.is_complex:
-        array = array.real  # TensorFlow keeps the real part (NumPy warns; TensorFlow too)
-    return array.astype(dtype._np, copy=False), dtype
+        raise ValueError(
+            "Failed to convert a NumPy array to a Tensor (Unsupported object type "
+            f"{_PYTHON_TYPE_OF_KIND.get(kind, array.dtype.name)})."
+        )
+    # a complex array cast to a real dtype keeps the real part, with NumPy's ComplexWarning (as TF)
+    return array.astype(dtype._np), dtype
 
 
 def to_array(value: Any, dtype: DType | None = None) -> tuple[Any, DType]:
@@ -447,13 +450,23 @@ def _holds_tensor(value: Any) -> bool:
 
 
 def _pack(values: Sequence[Any], dtype: DType | None) -> Tensor:
-    """A list holding tensors, stacked (TensorFlow's autopacking): the first tensor's dtype
-    decides, the other values are converted to it."""
+    """A list holding tensors, stacked (TensorFlow's autopacking): a requested ``dtype`` (an
+    explicit one, or the other operand's in an op) casts the tensors of another dtype to it,
+    differentiably; without one the first tensor's dtype decides and the others must have it.
+    The other values are converted to that dtype."""
     if dtype is None:
-        dtype = _first_tensor_dtype(values)
-    items = [
-        _pack(v, dtype) if isinstance(v, (list, tuple)) and _holds_tensor(v) else v for v in values
-    ]
+        return _stack_items(values, _first_tensor_dtype(values), cast=False)
+    return _stack_items(values, dtype, cast=True)
+
+
+def _stack_items(values: Sequence[Any], dtype: DType, cast: bool) -> Tensor:
+    items = []
+    for item in values:
+        if isinstance(item, (list, tuple)) and _holds_tensor(item):
+            item = _stack_items(item, dtype, cast)
+        elif cast and _is_tensor_like(item) and item.dtype is not dtype:
+            item = _ops.cast(item, dtype)
+        items.append(item)
     return _ops.stack_converted(items, dtype)
 
 
@@ -486,9 +499,7 @@ def convert(value: Any, dtype: DType | None = None) -> Tensor:
         return value._as_tensor()
     if isinstance(value, (list, tuple)) and _holds_tensor(value):
         return _pack(value, as_dtype(dtype) if dtype is not None else None)
-    if value is None:
-        raise _unsupported(None)
-    array, resolved = to_array(value, dtype)
+    array, resolved = to_array(value, dtype)  # None is TensorFlow's unsupported-type ValueError
     return Tensor(place(array), resolved)
 
 
@@ -502,9 +513,7 @@ def convert_beside(value: Any, dtype: DType, like: Any) -> Tensor:
         return value._as_tensor()
     if isinstance(value, (list, tuple)) and _holds_tensor(value):
         return _pack(value, dtype)
-    if value is None:
-        raise _unsupported(None)
-    array, resolved = to_array(value, dtype)
+    array, resolved = to_array(value, dtype)  # None is TensorFlow's unsupported-type ValueError
     if not isinstance(like, (np.ndarray, np.generic)) and array.dtype != object:
         array = backend_of(like).asarray(array, device_of(like))
     return Tensor(array, resolved)
@@ -516,8 +525,8 @@ def convert_beside(value: Any, dtype: DType, like: Any) -> Tensor:
 class Primitive:
     """An op: how to compute it, and its vector-Jacobian products (one rule per input).
 
-    A rule is ``rule(g, ans, *inputs, **kwargs) -> gradient or None`` for a single-output op, or
-    ``rule(grads, outs, *inputs, **kwargs)`` for a multi-output op (``n_outputs > 1``).
+    A rule is ``rule(g, ans, *inputs, **kwargs) -> gradient or None`` (every primitive has one
+    output; several outputs are custom_gradient's, recorded by ``_CustomGradientOp``).
     ``variadic`` ops take one rule ``rule(index, g, ans, inputs, **kwargs)`` for every input.
     """
 
@@ -527,7 +536,6 @@ class Primitive:
         "impl",
         "rules",
         "variadic",
-        "n_outputs",
         "broadcasts",
         "accepts_sparse",
         "sparse_rule",
@@ -540,7 +548,6 @@ class Primitive:
         impl: Callable[..., Any],
         *,
         tf_name: str | None = None,
-        n_outputs: int = 1,
         broadcasts: bool = False,
         variadic: bool = False,
         accepts_sparse: bool = False,
@@ -557,7 +564,6 @@ class Primitive:
         self.impl = impl
         self.rules: tuple[Callable[..., Any] | None, ...] | None = None
         self.variadic = variadic
-        self.n_outputs = n_outputs
         self.broadcasts = broadcasts
         self.kernel: KernelTypes | None = None  # the dtypes it accepts, if TF restricts them
 
@@ -572,8 +578,7 @@ class Primitive:
         if self.rules is None:
             raise LookupError(f"gradient registry has no entry for: {self.tf_name}")
         inputs, kwargs = record.inputs, record.kwargs
-        upstream = grads[0] if self.n_outputs == 1 else grads
-        ans = record.outputs[0] if self.n_outputs == 1 else record.outputs
+        upstream, ans = grads[0], record.outputs[0]
         if self.sparse_rule is not None:
             if type(upstream) is IndexedSlices:
                 passed = self.sparse_rule(upstream, inputs, needs, **kwargs)
@@ -704,7 +709,7 @@ def call(
     kwargs: dict[str, Any] | None = None,
     dtype: DType | None = None,
 ) -> Any:
-    """Run ``primitive`` on tensors, wrap the result(s), and record it on the active tapes."""
+    """Run ``primitive`` on tensors, wrap the result, and record it on the active tapes."""
     try:
         if len(inputs) == 2 and not kwargs:  # the common case, without building an argument list
             result = primitive.impl(inputs[0]._value, inputs[1]._value)
@@ -716,15 +721,10 @@ def call(
     except (TypeError, ValueError, AttributeError, RuntimeError):
         check_same_device(primitive.tf_name, inputs)
         raise
-    if primitive.n_outputs == 1:
-        out = Tensor(result, dtype)
-        if state.tapes:
-            record(primitive, inputs, (out,), kwargs)
-        return out
-    outs = tuple(Tensor(r) for r in result)
+    out = Tensor(result, dtype)
     if state.tapes:
-        record(primitive, inputs, outs, kwargs)
-    return outs
+        record(primitive, inputs, (out,), kwargs)
+    return out
 
 
 def check_same_device(op: str, inputs: Sequence[Any]) -> None:
@@ -785,9 +785,9 @@ def _accumulate(grads: dict[int, Any], tensor_id: int, grad: Any) -> None:
         # TensorFlow's C++ aggregation asserts here (an empty AssertionError): a custom gradient
         # that returns a Python or NumPy value cannot be summed with another contribution
         raise AssertionError(
-            "a custom_gradient grad_fn returned a non-tensor gradient "
-            f"({type(previous if not isinstance(previous, (Tensor, IndexedSlices)) else grad).__name__}) "
-            "that must be summed with another one: return tensors (tf.constant(...))"
+            "a custom_gradient grad_fn returned a non-tensor gradient that must be summed with "
+            f"another one ({type(previous).__name__} + {type(grad).__name__}): return tensors "
+            "(tf.constant(...))"
         )
     if type(previous) is IndexedSlices and type(grad) is IndexedSlices:
         # later contributions come from older ops (newest first): put them first, as TF orders them
@@ -859,7 +859,7 @@ def _backprop(
                 _ops.zeros_like(o) if g is None else g
                 for o, g in zip(outputs, upstream, strict=True)
             ]
-        if not getattr(entry.primitive, "accepts_sparse", False):
+        if not entry.primitive.accepts_sparse:
             upstream = [_as_upstream(g, o) for g, o in zip(upstream, outputs, strict=True)]
         inputs = entry.inputs
         needs = [t._id in on_tape and t._dtype.is_trainable for t in inputs]

@@ -8,7 +8,6 @@ tape with ``watch_accessed_variables=True`` records watches it, as TensorFlow do
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import numpy as np
@@ -20,6 +19,7 @@ from reference_impl._core import (
     Primitive,
     Tensor,
     TensorShape,
+    _next_id,
     convert,
     numpy_text,
     record,
@@ -77,7 +77,7 @@ class Variable(ArrayValue):
         value = convert(initial_value, as_dtype(dtype) if dtype is not None else None)
         self._value = value._value
         self._dtype: DType = value._dtype
-        self._id = next(_handle_ids)
+        self._id = _next_id()  # one counter with tensors: a handle id is never a tensor's
         self.trainable = trainable  # kept as given, as TensorFlow does; tested for truth
         self._name = f"{name or 'Variable'}:0"  # eager TensorFlow does not uniquify names
         # Creating a variable inside a tape does not watch it: only reads and assignments do.
@@ -235,7 +235,6 @@ def _check_arithmetic(variable: Variable, op: str) -> None:
     )
 
 
-_handle_ids = itertools.count(1 << 62)  # handle ids never collide with tensor ids
 _ops.install_operators(Variable)
 Variable.__eq__ = _ops.variable_eq  # type: ignore[method-assign]  # no None shortcut, as in TF
 Variable.__ne__ = _ops.variable_ne  # type: ignore[method-assign]

@@ -20,6 +20,7 @@ AREAS = (
     "output_gradients",
     "unconnected",
     "dtypes",
+    "tensors",
     "ops",
     "ops_extended",
     "custom_gradient",

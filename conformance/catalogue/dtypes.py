@@ -546,3 +546,13 @@ def _(fw):
         to_real = fw.cast(z, fw.float32) * 3.0
         to_complex = fw.real(fw.cast(x, fw.complex64) * c)
     return [tape.gradient(to_real, z), tape.gradient(to_complex, x)]
+
+
+@scenario(
+    "dtypes.kernel_error_names_the_op",
+    spec="OP16",
+    statement="an op without a kernel for the dtype names the op in its node and its [Op:...] tag",
+    expect=raises("unknown", match=r"\{\{node Sqrt\}\}(.|\n)*\[Op:Sqrt\] name: $"),
+)
+def _(fw):
+    return fw.sqrt(fw.constant(4))

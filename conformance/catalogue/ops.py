@@ -2186,3 +2186,22 @@ def _(fw):
     return _third_order_of_squares(
         fw, fw.constant([1.0, 2.0]), lambda x: fw.concat([x, 2.0 * x], 0)
     )
+
+
+@scenario(
+    "ops.integer_mean_is_exact_integer_division",
+    spec="OP19",
+    statement="reduce_mean of integers divides the exact sum as C++ does (toward zero, no float "
+    "rounding, 0 for no elements, no warning): 2^60 + 1, -2 and 0",
+    expect=returns(
+        [value(2**60 + 1, dtype="int64"), value(-2, dtype="int32"), value(0, dtype="int32")],
+        warns={"divide by zero": 0},
+    ),
+    oracle_exempt="integer forward values, not derivatives",
+)
+def _(fw):
+    return [
+        fw.reduce_mean(fw.constant([2**60 + 1, 2**60 + 2], dtype=fw.int64)),
+        fw.reduce_mean(fw.constant([-3, -2])),
+        fw.reduce_mean(fw.zeros([0], dtype=fw.int32)),
+    ]

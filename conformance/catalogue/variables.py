@@ -478,3 +478,152 @@ def _(fw):
     v = fw.Variable(True, trainable=False)  # a bool cannot be trainable in every framework
     v.assign_add(True)
     return v
+
+
+@scenario(
+    "variables.sparse_read_rows",
+    spec="OP08, OP14",
+    statement="v.sparse_read(indices) reads those rows; its gradient is an IndexedSlices",
+    expect=returns([value([3.0, 1.0]), "IndexedSlices", value([0.0, 0.0, 1.0])]),
+    features=["variables"],
+    oracle_exempt="a read value, and the gradient of one gathered row: 1 there, 0 elsewhere",
+)
+def _(fw):
+    v = fw.Variable([1.0, 2.0, 3.0])
+    with fw.GradientTape() as tape:
+        y = fw.reduce_sum(v.sparse_read([2]))
+    g = tape.gradient(y, v)
+    return [v.sparse_read([2, 0]), type(g).__name__, fw.multiply(g, 1.0)]
+
+
+@scenario(
+    "variables.assign_sub_and_chained_assigns",
+    spec="OP14",
+    statement="assign_sub returns the updated variable (read_value=False: None); assign, "
+    "assign_add and assign_sub on what assign returned update the variable itself",
+    expect=returns([True, 2.0, None, 6.0, 4.5, 6.0]),
+    features=["variables"],
+    oracle_exempt="values after assignments, not derivatives",
+)
+def _(fw):
+    v = fw.Variable(3.0)
+    r = v.assign_sub(1.0)
+    first = r.read_value()
+    unread = v.assign_sub(1.0, read_value=False)
+    after_assign = v.assign(5.0).assign(6.0).read_value()
+    after_sub = v.assign(5.0).assign_sub(0.5).read_value()
+    v.assign(5.0).assign_add(1.0)
+    return [repr(r).startswith("<tf.Variable"), first, unread, after_assign,
+            after_sub, v.read_value()]
+
+
+@scenario(
+    "variables.bool_assign_sub_rejected",
+    spec="OP14, OP16",
+    statement="assign_sub on a bool variable has no kernel: TF's InvalidArgumentError, listing "
+    "XLA's kernels first (no neutral kind yet)",
+    expect=raises("unknown", match="No OpKernel was registered to support Op 'AssignSubVariableOp'"
+                  "(.|\n)*Registered kernels:\n  device='XLA_CPU_JIT'"),
+    features=["variables"],
+)
+def _(fw):
+    v = fw.Variable(True, trainable=False)
+    v.assign_sub(True)
+    return v
+
+
+@scenario(
+    "variables.tensor_initial_value_is_not_cast",
+    spec="OP14, D03",
+    statement="Variable(x, dtype=float64) of a float32 tensor is a ValueError: dtype= never casts",
+    expect=raises("invalid_argument", "ValueError",
+                  "Tensor conversion requested dtype float64 for Tensor with dtype float32"),
+    features=["variables", "float64"],
+)
+def _(fw):
+    return fw.Variable(fw.constant(2.5), dtype=fw.float64)
+
+
+@scenario(
+    "variables.variable_initial_value_is_not_cast",
+    spec="OP14, D03",
+    statement="Variable(v, dtype=float64) of a float32 variable is a ValueError: dtype= never casts",
+    expect=raises("invalid_argument", "ValueError",
+                  "Incompatible type conversion requested to type float64"),
+    features=["variables", "float64"],
+)
+def _(fw):
+    return fw.Variable(fw.Variable(1.0), dtype=fw.float64)
+
+
+@scenario(
+    "variables.list_initial_value_takes_the_dtype",
+    spec="OP14, D03",
+    statement="a list holding a float32 tensor converts to dtype=: Variable([x, 1.0], "
+    "dtype=float64) is float64",
+    expect=returns(value([2.5, 1.0], dtype="float64")),
+    features=["variables", "float64"],
+    oracle_exempt="a converted value, not a derivative",
+)
+def _(fw):
+    return fw.Variable([fw.constant(2.5), 1.0], dtype=fw.float64).read_value()
+
+
+@scenario(
+    "variables.tensor_operand_times_variable",
+    spec="W04, OP14",
+    statement="a tensor on the left of * and - with a variable on the right reads the variable: "
+    "d/dv (c*v + (c - v)) = c - 1",
+    expect=returns(1.0),
+    features=["variables"],
+    oracle=Oracle(lambda fw, v: 2.0 * v + (2.0 - v), at=(3.0,)),
+)
+def _(fw):
+    c = fw.constant(2.0)
+    v = fw.Variable(3.0)
+    with fw.GradientTape() as tape:
+        y = c * v
+        z = c - v
+    return tape.gradient([y, z], v)
+
+
+@scenario(
+    "variables.list_initial_value_takes_the_first_tensor_dtype",
+    spec="OP14, D03",
+    statement="without dtype=, a nested list holding a tensor takes that tensor's dtype: "
+    "Variable([[1, 2], [3, x]]) is float32",
+    expect=returns(value([[1.0, 2.0], [3.0, 2.5]])),
+    features=["variables"],
+    oracle_exempt="a converted value, not a derivative",
+)
+def _(fw):
+    return fw.Variable([[1, 2], [3, fw.constant(2.5)]]).read_value()
+
+
+@scenario(
+    "variables.list_initial_value_of_mixed_tensors_rejected",
+    spec="OP14, D03",
+    statement="without dtype=, a list of a float64 and a float32 tensor is not cast: the stack "
+    "fails naming input #1",
+    expect=raises("dtype_mismatch", match=r"Pack as input #1\(zero-based\) was expected to be a "
+                  "double tensor but is a float tensor"),
+    features=["variables", "float64"],
+)
+def _(fw):
+    return fw.Variable([fw.constant(1.0, dtype=fw.float64), fw.constant(2.5)])
+
+
+@scenario(
+    "variables.read_inside_an_operand_list",
+    spec="W04, OP14",
+    statement="a variable inside a list operand (c * [v, 1.0]) is read and differentiates: c",
+    expect=returns(2.0),
+    features=["variables"],
+    oracle=Oracle(lambda fw, v: 2.0 * v + 2.0, at=(3.0,)),
+)
+def _(fw):
+    c = fw.constant(2.0)
+    v = fw.Variable(3.0)
+    with fw.GradientTape() as tape:
+        y = fw.reduce_sum(c * [v, 1.0])
+    return tape.gradient(y, v)
