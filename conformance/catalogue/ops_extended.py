@@ -148,15 +148,16 @@ def _(fw):
 @scenario(
     "ops.variable_equality_is_elementwise",
     spec="OPX01",
-    statement="== on a variable compares its value elementwise; != with an unbroadcastable shape "
-    "is one True",
-    expect=returns([_bools(True, False), value(True, dtype="bool")]),
+    statement="== on a variable compares its value elementwise; == and != with an "
+    "unbroadcastable shape are one False and one True",
+    expect=returns([_bools(True, False), value(False, dtype="bool"), value(True, dtype="bool")]),
     features=[*_EXT, "variables"],
     oracle_exempt=_NOT_DERIVATIVES,
 )
 def _(fw):
     v = fw.Variable([1.0, 2.0])
-    return [v == 1.0, v != fw.constant([1.0, 2.0, 3.0])]
+    longer = fw.constant([1.0, 2.0, 3.0])
+    return [v == 1.0, v == longer, v != longer]
 
 
 # ---- logical and bitwise ----------------------------------------------------------------------
@@ -201,7 +202,7 @@ def _(fw):
     "ops.logical_rejects_non_bool",
     spec="OPX02",
     statement="logical_and of float tensors raises: the logical ops take bool only",
-    expect=raises(ErrorKind.DTYPE_MISMATCH),
+    expect=raises(ErrorKind.DTYPE_MISMATCH, match=r"LogicalAnd as input #0\(zero-based\)"),
     features=_EXT,
 )
 def _(fw):
@@ -212,7 +213,7 @@ def _(fw):
     "ops.logical_not_rejects_non_bool",
     spec="OPX02",
     statement="logical_not of a float tensor raises: it takes bool only",
-    expect=raises(ErrorKind.DTYPE_MISMATCH),
+    expect=raises(ErrorKind.DTYPE_MISMATCH, match=r"LogicalNot as input #0\(zero-based\)"),
     features=_EXT,
 )
 def _(fw):
@@ -469,6 +470,18 @@ def _(fw):
 
 
 @scenario(
+    "ops.range_bound_must_convert_to_dtype",
+    spec="OPX05",
+    statement="range(2.5, dtype=int32) raises: each bound is converted to the requested dtype, "
+    "and 2.5 is no int32",
+    expect=raises(ErrorKind.INVALID_ARGUMENT, type="TypeError", match="Cannot convert 2.5"),
+    features=_EXT,
+)
+def _(fw):
+    return fw.range(2.5, dtype=fw.int32)
+
+
+@scenario(
     "ops.range_zero_delta_raises",
     spec="OPX05",
     statement="range with delta 0 raises (it would never end)",
@@ -534,6 +547,17 @@ def _(fw):
         columns = fw.unstack(x, axis=-1)
         y = fw.reduce_sum(fw.square(columns[1]))
     return [columns[1], tape.gradient(y, x)]
+
+
+@scenario(
+    "ops.unstack_axis_out_of_range_raises",
+    spec="OPX06",
+    statement="unstack of a matrix along axis 2 raises, naming the valid range [-2, 2)",
+    expect=raises(ErrorKind.INVALID_ARGUMENT, type="ValueError", match=r"not in range \[-2, 2\)"),
+    features=_EXT,
+)
+def _(fw):
+    return fw.unstack(fw.ones([2, 2]), axis=2)
 
 
 @scenario(
@@ -864,6 +888,16 @@ def _(fw):
 
 
 @scenario(
+    "ops.second_index_out_of_bounds_raises",
+    spec="OPX08",
+    statement="x[0, 5] raises for dimension 1: the in-bounds index 0 before it passes",
+    expect=raises(ErrorKind.UNKNOWN, match="slice index 5 of dimension 1 out of bounds"),
+)
+def _(fw):
+    return fw.constant(_M22)[0, 5]
+
+
+@scenario(
     "ops.negative_index_gradient",
     spec="OPX08, OP08",
     statement="x[:, -1] takes the last column, and its gradient lands there only",
@@ -903,7 +937,7 @@ def _(fw):
     "ops.string_add_rejects_numbers",
     spec="OPX09",
     statement="a string tensor + an int32 tensor raises: Add wants a string for input 1",
-    expect=raises(ErrorKind.DTYPE_MISMATCH),
+    expect=raises(ErrorKind.DTYPE_MISMATCH, match=r"input #1\(zero-based\) was expected to be a string"),
     features=["strings"],
 )
 def _(fw):
@@ -918,3 +952,23 @@ def _(fw):
 )
 def _(fw):
     return fw.matmul(fw.ones([2, 2, 3]), fw.ones([2, 2, 3]))
+
+
+@scenario(
+    "ops.batch_matmul_by_matrix_size_mismatch_raises",
+    spec="OPX04",
+    statement="a matmul of [2, 2, 3] by a [2, 3] matrix is batched too: BatchMatMulV2's size error",
+    expect=raises(ErrorKind.UNKNOWN, match=r"In\[0\]: \[2,2,3\], In\[1\]: \[2,3\] .*BatchMatMulV2"),
+)
+def _(fw):
+    return fw.matmul(fw.ones([2, 2, 3]), fw.ones([2, 3]))
+
+
+@scenario(
+    "ops.matrix_by_batch_matmul_size_mismatch_raises",
+    spec="OPX04",
+    statement="a matmul of a [2, 3] matrix by [2, 2, 3] is batched too: BatchMatMulV2's size error",
+    expect=raises(ErrorKind.UNKNOWN, match=r"In\[0\]: \[2,3\], In\[1\]: \[2,2,3\] .*BatchMatMulV2"),
+)
+def _(fw):
+    return fw.matmul(fw.ones([2, 3]), fw.ones([2, 2, 3]))
