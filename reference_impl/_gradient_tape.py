@@ -205,7 +205,7 @@ def _vectorized(kind: str, use_pfor: Any, compute: Callable[[], Any]) -> Any:
             "can be disabled by setting experimental_use_pfor to False."
         ) from error
     except errors.OpError:
-        raise  # an op's own error: eager here, where TF's traced op fails otherwise (TypeError)
+        raise  # a kernel's own check: TF raises it when the traced rows run, not rewritten
     except Exception as error:
         raise _rewritten(error) from error
 
