@@ -8,10 +8,11 @@ the tape, inside ``stop_recording``, before a ``reset``, through ``stop_gradient
 an integer are constants for ``T``, exactly as the tape sees them, and central differences give
 the gradient the tape should return.
 
-The oracle abstains (``None``) where it cannot speak: complex or float16 programs, values that
-are not finite, points where the function has a kink (one-sided differences disagree: ``relu``
-at 0, ties in ``maximum``), and results that pass through a ``custom_gradient`` or another
-gradient call (their derivatives are user-defined or second order).
+The oracle abstains (``None``) where it cannot speak: complex or float16 programs, integer
+results (``is_derivative_dtype``), values that are not finite, points where the function has a
+kink (one-sided differences disagree: ``relu`` at 0, ties in ``maximum``), and results that pass
+through a ``custom_gradient`` or another gradient call (their derivatives are user-defined or
+second order).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import numpy as np
 
 from conformance.fuzz.program import GradientCall, Leaf, Op, Program, TapeBlock, flatten_nest
 
-__all__ = ["expected_gradients", "result_leaves"]
+__all__ = ["expected_gradients", "is_derivative_dtype", "result_leaves"]
 
 STEP = 1e-6
 _UNKNOWN = object()
@@ -227,6 +228,13 @@ def _one(
         return full
     # batch_jacobian: result[b, y..., x...] = sum over b' of d target[b', y...] / d source[b, x...]
     return np.moveaxis(full.sum(axis=0), len(target_shape) - 1, 0)
+
+
+def is_derivative_dtype(dtype: str) -> bool:
+    """Whether a returned gradient of ``dtype`` is a derivative the oracle can check: an integer
+    or bool "gradient" is a convention (TensorFlow's identity seed of an int source, or zeros
+    from a Jacobian's loop: spec T03), not a limit of difference quotients."""
+    return dtype.startswith(("float", "bfloat"))
 
 
 def result_leaves(tree: Any) -> list[Any]:

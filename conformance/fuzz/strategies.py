@@ -273,7 +273,24 @@ _UNARY = {  # name: (NumPy replay, dtypes it is generated for)
     "real": (np.real, "c"),
     "imag": (np.imag, "c"),
     "conj": (np.conj, "c"),
+    # protocol 1.2's extended_ops (the programs using them need that feature)
+    "ceil": (np.ceil, "f"),
+    "reciprocal": (np.reciprocal, "fc"),
 }
+EXTENDED_UNARY = ("ceil", "reciprocal")
+
+#: Conditions for ``where``: source text with ``{x}`` and ``{t}``, the NumPy replay, and whether
+#: the condition uses protocol 1.2's comparison and logical ops.
+_CONDITIONS = (
+    ("{x} > {t}", lambda u, t: u > t, False),
+    ("fw.greater({x}, {t})", lambda u, t: u > t, True),
+    ("fw.logical_or(fw.less({x}, {t}), fw.equal({x}, {t}))", lambda u, t: u <= t, True),
+    (
+        "fw.logical_and(fw.greater_equal({x}, {t}), fw.logical_not(fw.less_equal({x}, {t})))",
+        lambda u, t: u > t,
+        True,
+    ),
+)
 
 
 def _kind(dtype: str) -> str:
@@ -368,6 +385,8 @@ def unary_op(b: Builder, x: str) -> Op:
     # complex tensors are rare: give their own ops (real, imag, conj) an even chance
     name = b.choose(("real", "imag", "conj")) if kind == "c" and b.coin(0.5) else b.choose(options)
     replay = _UNARY[name][0]
+    if name in EXTENDED_UNARY:
+        b.features.add("extended_ops")
     dtype = info.dtype
     if name in ("real", "imag", "abs") and kind == "c":
         dtype = "float32" if dtype == "complex64" else "float64"
@@ -400,10 +419,12 @@ def cast_op(b: Builder, x: str) -> Op:
 def reduce_op(b: Builder, x: str) -> Op:
     info = b.names[x]
     name = b.choose(
-        ("reduce_sum", "reduce_mean", "reduce_max")
+        ("reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod")
         if _kind(info.dtype) != "c"
-        else ("reduce_sum", "reduce_mean")
+        else ("reduce_sum", "reduce_mean", "reduce_prod")
     )
+    if name in ("reduce_min", "reduce_prod"):
+        b.features.add("extended_ops")
     axis = None
     args = [x]
     if info.shape and b.coin(0.4):
@@ -412,7 +433,13 @@ def reduce_op(b: Builder, x: str) -> Op:
     keepdims = b.coin(0.2)
     if keepdims:
         args.append("keepdims=True")
-    replay = {"reduce_sum": np.sum, "reduce_mean": np.mean, "reduce_max": np.max}[name]
+    replay = {
+        "reduce_sum": np.sum,
+        "reduce_mean": np.mean,
+        "reduce_max": np.max,
+        "reduce_min": np.min,
+        "reduce_prod": np.prod,
+    }[name]
     if axis is None:
         shape = tuple(1 for _ in info.shape) if keepdims else ()
     else:
@@ -437,11 +464,16 @@ def shape_op(b: Builder, x: str) -> Op:
     info = b.names[x]
     shape = info.shape
     choices = (
-        ["reshape", "tile"]
+        ["reshape", "tile", "expand_dims", "clip_by_value"]
         + (["getitem", "gather"] if shape else [])
         + (["transpose"] if len(shape) >= 2 else [])
+        + (["squeeze"] if 1 in shape else [])
     )
     name = b.choose(choices)
+    if name == "clip_by_value" and _kind(info.dtype) not in "fi":
+        name = "reshape"
+    if name in ("expand_dims", "squeeze", "clip_by_value"):
+        b.features.add("extended_ops")
     out = b.fresh("t")
     if name == "reshape":
         new = (-1,) if shape != (math.prod(shape),) else ((1, math.prod(shape)) if shape else (1,))
@@ -454,6 +486,20 @@ def shape_op(b: Builder, x: str) -> Op:
     elif name == "transpose":
         text, replay = f"fw.transpose({x})", np.transpose
         result = tuple(reversed(shape))
+    elif name == "expand_dims":
+        axis = b.choose((0, -1))
+        text, replay = f"fw.expand_dims({x}, {axis})", (lambda v: np.expand_dims(v, axis))
+        result = np.expand_dims(np.empty(shape), axis).shape
+    elif name == "squeeze":
+        text, replay = f"fw.squeeze({x})", np.squeeze
+        result = tuple(d for d in shape if d != 1)
+    elif name == "clip_by_value":
+        low, high = b.choose(((0.0, 1.0), (-1.0, 0.5), (1.0, 2.0)))
+        if _kind(info.dtype) == "i":
+            low, high = int(low), int(high) + 1
+        text = f"fw.clip_by_value({x}, {low!r}, {high!r})"
+        replay = lambda v: np.clip(v, low, high)  # noqa: E731
+        result = shape
     elif name == "gather":
         axis = b.choose(range(len(shape))) if len(shape) > 1 else 0
         indices = [b.choose(range(shape[axis])) for _ in range(b.choose((2, 1, 3)))]
@@ -498,8 +544,12 @@ def combine_op(b: Builder, x: str) -> Op:
             threshold = b.choose((0.0, 1.0)) if dtype != "bool" else None
             if dtype == "bool" or _kind(dtype) == "c":
                 return unary_op(b, x) if dtype != "bool" else cast_op(b, x)
-            text = f"fw.where({x} > {threshold!r}, {x}, {other})"
-            replay = lambda u, v: np.where(u > threshold, u, v)  # noqa: E731
+            condition, test, extended = b.choose(_CONDITIONS)
+            if extended:
+                b.features.add("extended_ops")
+            condition = condition.format(x=x, t=repr(threshold))
+            text = f"fw.where({condition}, {x}, {other})"
+            replay = lambda u, v: np.where(test(u, threshold), u, v)  # noqa: E731
             result = shape
         return _add_op(b, Op(out, text, (x, other), replay), [(out, Info(dtype, result))])
     if name == "softmax":
