@@ -41,8 +41,11 @@ compare-tf212: setup
 	$(BIN)/tapeconf diff --adapter tensorflow reports/tf-2.12/results.json $(TF212)/tf-2.21/results.json \
 	  > reports/tf-2.12-vs-2.21.md.tmp && mv reports/tf-2.12-vs-2.21.md.tmp reports/tf-2.12-vs-2.21.md
 
+# Two pytest-xdist workers: the suite's cells are independent processes' work (the matrix, real
+# TensorFlow, subprocess runs of tapeconf), so two cores halve its time; TEST_JOBS=0 runs serially.
+TEST_JOBS ?= 2
 test: setup
-	$(BIN)/pytest
+	$(BIN)/pytest $(if $(filter 0,$(TEST_JOBS)),,-n $(TEST_JOBS))
 
 # Mutation testing of reference_impl (docs/mutation.md): the full set, or e.g.
 # `make mutation MUTATION_ARGS="--sample 60"` for a few minutes' check.
