@@ -263,7 +263,7 @@ nn = _module(
     tanh=tanh,
     embedding_lookup=lambda params, ids, **_: gather(params, ids),
 )
-random = _module("random", uniform=_ops.uniform, normal=_ops.normal)
+random = _module("random")  # set_seed, normal and uniform: reference_impl._more_ops
 dtypes = _module(
     "dtypes",
     DType=DType,

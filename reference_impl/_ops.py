@@ -1601,33 +1601,6 @@ def size(input: Any, out_type: Any = dt.int32, name: str | None = None) -> Tenso
     return Tensor(np.asarray(np.size(_tensor(input)._value), dtype=dtype._np), dtype)
 
 
-def uniform(
-    shape: Any,
-    minval: Any = 0,
-    maxval: Any = None,
-    dtype: Any = dt.float32,
-    seed: Any = None,
-    name: str | None = None,
-) -> Tensor:
-    dtype = as_dtype(dtype)
-    rng = np.random.default_rng(seed)
-    high = 1.0 if maxval is None else maxval
-    return Tensor(place(rng.uniform(minval, high, _shape_tuple(shape)).astype(dtype._np)), dtype)
-
-
-def normal(
-    shape: Any,
-    mean: Any = 0.0,
-    stddev: Any = 1.0,
-    dtype: Any = dt.float32,
-    seed: Any = None,
-    name: str | None = None,
-) -> Tensor:
-    dtype = as_dtype(dtype)
-    rng = np.random.default_rng(seed)
-    return Tensor(place(rng.normal(mean, stddev, _shape_tuple(shape)).astype(dtype._np)), dtype)
-
-
 # ---- eager control flow -------------------------------------------------------------------------
 
 
