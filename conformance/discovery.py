@@ -229,20 +229,10 @@ def describe_installed(spec: str) -> dict[str, Any]:
     shape of the report's adapters block.
     """
     from conformance.protocol import features_for
+    from conformance.report.wire import adapter_block_defaults
 
-    block: dict[str, Any] = {
-        "name": split_interpreter(spec)[0],
-        "spec": spec,
-        "available": False,
-        "reason": None,
-        "error": None,
-        "version": None,
-        "devices": [],
-        "features": {},
-        "mappings": [],
-        "divergences_file": None,
-        "declared_divergences": 0,
-    }
+    # until the adapter loads, its name is the spec's target as given (module:attr too)
+    block = {**adapter_block_defaults(spec), "name": split_interpreter(spec)[0]}
     try:
         adapter = load(spec)
         block["name"] = adapter.name
