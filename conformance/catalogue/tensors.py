@@ -425,7 +425,8 @@ def _(fw):
     statement="a [2, 1] source broadcast against [1, 2, 3] gets its gradient summed over the added "
     "axis and its stretched one: [[3], [3]]",
     expect=returns(value([[3.0], [3.0]])),
-    oracle=Oracle(lambda fw, x: fw.reduce_sum(x * fw.ones([1, 2, 3])), at=([[1.0], [2.0]],)),
+    oracle=Oracle(lambda fw, x: fw.reduce_sum(x * fw.ones([1, 2, 3], dtype=x.dtype)),
+                  at=([[1.0], [2.0]],)),
 )
 def _(fw):
     x = fw.constant([[1.0], [2.0]])
