@@ -1122,7 +1122,9 @@ def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None)
     try:
         return call(_where, (condition, x, y), dtype=x._dtype)
     except ValueError as error:
-        raise _incompatible("SelectV2", x, y) from error
+        shapes = [_dims(np.shape(t._value)) for t in (condition, x, y)]
+        message = "condition {}, then {}, and else {} must be broadcastable".format(*shapes)
+        raise _kernel_error("SelectV2", message) from error
 
 
 #: Ordering comparisons have no kernels for bool, complex or string.

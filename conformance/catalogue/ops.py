@@ -2205,3 +2205,134 @@ def _(fw):
         fw.reduce_mean(fw.constant([-3, -2])),
         fw.reduce_mean(fw.zeros([0], dtype=fw.int32)),
     ]
+
+
+# ---- rarely taken branches of the op table (OP16-OP19) -----------------------------------------
+
+
+@scenario(
+    "ops.integer_pow_to_negative_power_rejected",
+    spec="OP16",
+    statement="an int32 to a negative int32 power is an InvalidArgumentError of Pow (no float result)",
+    expect=raises(
+        ErrorKind.UNKNOWN,
+        match=r"Integers to negative integer powers are not allowed \[Op:Pow\] name: $",
+    ),
+)
+def _(fw):
+    return fw.pow(fw.constant(2), fw.constant(-1))
+
+
+@scenario(
+    "ops.complex_pow_gradients",
+    spec="D02",
+    statement="real(z ** p) with complex z and p: conj(p z^(p-1)) for z, conj(z^p log z) for p",
+    expect=returns([value([2 - 2j], dtype="complex64"), value(-1.5707964 - 0.6931472j, dtype="complex64")]),
+    features=["complex"],
+    oracle_exempt="the oracle differentiates real arguments only; the values are conj(2 z) and "
+    "conj(z^2 log z) at z = 1 + i",
+)
+def _(fw):
+    z = fw.constant([1 + 1j], dtype=fw.complex64)
+    p = fw.constant(2 + 0j, dtype=fw.complex64)
+    with fw.GradientTape() as tape:
+        tape.watch([z, p])
+        y = fw.real(fw.reduce_sum(fw.pow(z, p)))
+    return tape.gradient(y, [z, p])
+
+
+@scenario(
+    "ops.where_condition_must_be_bool",
+    spec="OP17",
+    statement="where with a float condition is an InvalidArgumentError naming input #0",
+    expect=raises(
+        ErrorKind.DTYPE_MISMATCH,
+        match=r"cannot compute SelectV2 as input #0\(zero-based\) was expected to be a bool tensor "
+        r"but is a float tensor",
+    ),
+)
+def _(fw):
+    return fw.where(fw.constant([1.0, 0.0]), fw.constant([1.0, 2.0]), fw.constant([3.0, 4.0]))
+
+
+@scenario(
+    "ops.where_shapes_must_broadcast",
+    spec="OP18",
+    statement="where's condition and branches must broadcast together: the error names all three",
+    expect=raises(
+        ErrorKind.UNKNOWN,
+        match=r"condition \[2\], then \[2\], and else \[3\] must be broadcastable \[Op:SelectV2\]",
+    ),
+)
+def _(fw):
+    return fw.where(fw.constant([True, False]), fw.constant([1.0, 2.0]), fw.constant([1.0, 2.0, 3.0]))
+
+
+@scenario(
+    "ops.imag_and_cast_of_real_values",
+    spec="OP19",
+    statement="imag of a real tensor is zeros, and a cast to the dtype it has is the tensor itself: "
+    "gradients pass as if neither were there",
+    expect=returns([value([0.0, 0.0]), 1.0, value(2.0), 3.0]),
+    oracle_exempt="imag is zero and the cast the identity on real float32 values; the gradients are "
+    "the factors 1 and 3",
+)
+def _(fw):
+    x = fw.constant(2.0)
+    with fw.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        by_imag = fw.imag(x) + x
+        by_cast = fw.cast(x, fw.float32) * 3.0
+    return [
+        fw.imag(fw.constant([1.0, 2.0])), tape.gradient(by_imag, x),
+        fw.cast(x, fw.float32), tape.gradient(by_cast, x),
+    ]
+
+
+@scenario(
+    "ops.reshape_to_another_size_rejected",
+    spec="OP18",
+    statement="reshape of 4 values to [3] is an InvalidArgumentError counting both",
+    expect=raises(
+        ErrorKind.UNKNOWN,
+        match=r"Input to reshape is a tensor with 4 values, but the requested shape has 3 \[Op:Reshape\]",
+    ),
+)
+def _(fw):
+    return fw.reshape(fw.constant([1.0, 2.0, 3.0, 4.0]), [3])
+
+
+@scenario(
+    "ops.concat_ranks_must_agree",
+    spec="OP18",
+    statement="concat of a matrix and a vector is an InvalidArgumentError: the ranks must match",
+    expect=raises(
+        ErrorKind.UNKNOWN,
+        match=r"ConcatOp : Ranks of all input tensors should match: shape\[0\] = \[2,1\] vs. "
+        r"shape\[1\] = \[2\] \[Op:ConcatV2\] name: concat",
+    ),
+)
+def _(fw):
+    return fw.concat([fw.zeros([2, 1]), fw.zeros([2])], 0)
+
+
+@scenario(
+    "ops.scalar_added_before_gather_gets_summed_gradient",
+    spec="OP08, OP09",
+    statement="x + s gathered at [0, 0, 2]: the scalar s gets the sum of the sparse upstream (3), "
+    "x the densified rows",
+    expect=returns([value([2.0, 0.0, 1.0]), 3.0]),
+    oracle=Oracle(
+        lambda fw, x, s: fw.reduce_sum(fw.gather(x + s, [0, 0, 2])),
+        at=([1.0, 2.0, 3.0], 0.5),
+        pick=lambda d: [d.first[0][0], d.first[0][1]],
+    ),
+)
+def _(fw):
+    x = fw.constant([1.0, 2.0, 3.0])
+    s = fw.constant(0.5)
+    with fw.GradientTape() as tape:
+        tape.watch([x, s])
+        y = fw.reduce_sum(fw.gather(x + s, [0, 0, 2]))
+    by_x, by_s = tape.gradient(y, [x, s])
+    return [fw.multiply(by_x, 1.0), by_s]
