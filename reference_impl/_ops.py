@@ -1455,21 +1455,42 @@ def getitem(x: Tensor, key: Any) -> Tensor:
 
 def _raise_index_error(x: Tensor, key: Any) -> None:
     """TensorFlow's StridedSlice error for an integer index out of bounds (with its own
-    arithmetic: -5 on a dimension of 2 is reported as -3), for plain int/slice keys."""
-    keys = key if isinstance(key, tuple) else (key,)
-    shape = np.shape(x._value)
-    if not all(isinstance(k, (int, np.integer, slice)) for k in keys):
+    arithmetic: -5 on a dimension of 2 is reported as -3), for int/slice keys, integer tensors,
+    ``...`` and ``None`` (a new axis takes no input dimension)."""
+    keys = _index_keys(key if isinstance(key, tuple) else (key,), np.ndim(x._value))
+    if keys is None:
         return
-    if len(keys) > len(shape):
+    shape = np.shape(x._value)
+    used = [k for k in keys if k is not None]
+    if len(used) > len(shape):
         message = f"Index out of range using input dim {len(shape)}; input has only {len(shape)} dims"
         raise _kernel_error("StridedSlice", message, name="strided_slice/") from None
-    for dim, k in enumerate(keys):
+    for dim, k in enumerate(used):
         if isinstance(k, slice):
             continue
-        index = int(k) + shape[dim] if k < 0 else int(k)
+        index = k + shape[dim] if k < 0 else k
         if not 0 <= index < shape[dim]:
             message = f"slice index {index} of dimension {dim} out of bounds."
             raise _kernel_error("StridedSlice", message, name="strided_slice/") from None
+
+
+def _index_keys(keys: tuple[Any, ...], rank: int) -> list[Any] | None:
+    """``keys`` as ints, slices and ``None``, with ``...`` spelled out as full slices; ``None``
+    when some key is of another kind (a list, a mask), whose errors are NumPy's to report."""
+    plain: list[Any] = []
+    for k in keys:
+        if isinstance(k, (np.ndarray, np.generic)) and k.ndim == 0 and k.dtype.kind in "iu":
+            k = int(k)
+        if not (isinstance(k, (int, slice)) or k is None or k is Ellipsis) or isinstance(k, bool):
+            return None
+        plain.append(k)
+    if plain.count(Ellipsis) > 1:
+        return None
+    if Ellipsis in plain:
+        at = plain.index(Ellipsis)
+        filled = rank - sum(1 for k in plain if k is not None and k is not Ellipsis)
+        plain[at : at + 1] = [slice(None)] * max(filled, 0)
+    return plain
 
 
 _softmax_kernel = KernelTypes(

@@ -661,6 +661,17 @@ def _(fw):
 
 
 @scenario(
+    "ops.ceil_rejects_int",
+    spec="OPX07, OP16",
+    statement="ceil has kernels for floating types only: ceil of int32 raises",
+    expect=raises(ErrorKind.UNKNOWN, match="not in the list of allowed values: bfloat16, half, float, double"),
+    features=_EXT,
+)
+def _(fw):
+    return fw.ceil(fw.constant([1, 2], dtype=fw.int32))
+
+
+@scenario(
     "ops.reciprocal_first_and_second_order",
     spec="OPX07, N01",
     statement="reciprocal's derivatives: -1/x^2 = -0.25 and 2/x^3 = 0.25 at 2",
@@ -895,6 +906,36 @@ def _(fw):
 )
 def _(fw):
     return fw.constant(_M22)[0, 5]
+
+
+@scenario(
+    "ops.tensor_index_out_of_bounds_raises",
+    spec="OPX08",
+    statement="an int32 tensor used as an index is checked like a Python int: x[constant(5)] raises",
+    expect=raises(ErrorKind.UNKNOWN, match="slice index 5 of dimension 0 out of bounds"),
+)
+def _(fw):
+    return fw.constant(_M22)[fw.constant(5, dtype=fw.int32)]
+
+
+@scenario(
+    "ops.ellipsis_index_out_of_bounds_raises",
+    spec="OPX08",
+    statement="x[..., 5] raises for the last dimension: the ellipsis stands for the ones before it",
+    expect=raises(ErrorKind.UNKNOWN, match="slice index 5 of dimension 1 out of bounds"),
+)
+def _(fw):
+    return fw.constant(_M22)[..., 5]
+
+
+@scenario(
+    "ops.newaxis_index_out_of_bounds_raises",
+    spec="OPX08",
+    statement="x[None, 5] raises for dimension 0: a new axis takes no input dimension",
+    expect=raises(ErrorKind.UNKNOWN, match="slice index 5 of dimension 0 out of bounds"),
+)
+def _(fw):
+    return fw.constant(_M22)[None, 5]
 
 
 @scenario(
