@@ -7,6 +7,10 @@ Each op is pinned where tape programs lean on it: what its gradient is (with bro
 second order where it is differentiable), that a non-differentiable one (bool and index results)
 gives ``None`` and cuts nothing else, and which dtype and argument errors it raises. An adapter of
 protocol 1.1 does not answer ``extended_ops``, so these cells are ``unsupported`` for it.
+
+The last sections use core names only (no ``extended_ops``): indexing out of bounds (OPX08), ``+``
+of strings (OPX09) and batched matmul size errors (OPX04), paths of ``reference_impl/_ops.py``
+that the rest of the catalogue never ran.
 """
 
 from __future__ import annotations
