@@ -2336,3 +2336,45 @@ def _(fw):
         y = fw.reduce_sum(fw.gather(x + s, [0, 0, 2]))
     by_x, by_s = tape.gradient(y, [x, s])
     return [fw.multiply(by_x, 1.0), by_s]
+
+
+@scenario(
+    "ops.true_division_of_bools_rejected",
+    spec="OP17",
+    statement="bool / bool is a TypeError of / (bool is not among the dtypes it divides)",
+    expect=raises(ErrorKind.INVALID_ARGUMENT, type="TypeError", match=r"Invalid dtype tf\.bool in __truediv__"),
+)
+def _(fw):
+    return fw.constant([True]) / fw.constant([True])
+
+
+@scenario(
+    "ops.add_of_int_tensor_and_python_float_rejected",
+    spec="OP17",
+    statement="int32 tensor + 2.5: add takes 2.5 as a float32 when int32 cannot hold it, and AddV2 "
+    "rejects it (multiply's conversion is a TypeError instead)",
+    expect=raises(
+        ErrorKind.DTYPE_MISMATCH,
+        match=r"cannot compute AddV2 as input #1\(zero-based\) was expected to be a int32 tensor "
+        r"but is a float tensor",
+    ),
+)
+def _(fw):
+    return fw.constant([1, 2]) + 2.5
+
+
+@scenario(
+    "ops.cast_of_sparse_gradient_keeps_values",
+    spec="OP08",
+    statement="casting a gather's sparse gradient to float64 casts its values: densified, "
+    "[2, 0, 1] in float64",
+    expect=returns(value([2.0, 0.0, 1.0], dtype="float64")),
+    features=["float64"],
+    oracle_exempt="the gradient's values are counts of the gathered indices; the check is the cast",
+)
+def _(fw):
+    x = fw.constant([1.0, 2.0, 3.0])
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = fw.reduce_sum(fw.gather(x, [0, 0, 2]))
+    return fw.multiply(fw.cast(tape.gradient(y, x), fw.float64), 1.0)
