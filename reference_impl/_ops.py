@@ -1446,6 +1446,8 @@ def _check_gather_indices(indices: Any, size: int) -> None:
 def getitem(x: Tensor, key: Any) -> Tensor:
     if isinstance(key, Tensor):
         key = key._value
+    elif isinstance(key, list):  # TensorFlow reads a list as a tuple: x[[0, 1]] is x[0, 1]
+        key = tuple(key)
     try:
         return call(_getitem, (x,), {"key": key}, dtype=x._dtype)
     except IndexError:
@@ -1485,7 +1487,8 @@ def _index_keys(keys: tuple[Any, ...], rank: int) -> list[Any] | None:
             return None
         plain.append(k)
     if plain.count(Ellipsis) > 1:
-        return None
+        message = "Multiple ellipses in slice spec not allowed"
+        raise _kernel_error("StridedSlice", message, name="strided_slice/") from None
     if Ellipsis in plain:
         at = plain.index(Ellipsis)
         filled = rank - sum(1 for k in plain if k is not None and k is not Ellipsis)

@@ -933,6 +933,45 @@ def _(fw):
 
 
 @scenario(
+    "ops.ellipsis_then_indices_out_of_bounds_raises",
+    spec="OPX08",
+    statement="x[..., 0, 5] raises for dimension 1: the ellipsis stands for no dimension here",
+    expect=raises(ErrorKind.UNKNOWN, match="slice index 5 of dimension 1 out of bounds"),
+)
+def _(fw):
+    return fw.constant(_M22)[..., 0, 5]
+
+
+@scenario(
+    "ops.multiple_ellipses_raise",
+    spec="OPX08",
+    statement="x[..., ...] raises: a slice spec may hold one ellipsis",
+    expect=raises(ErrorKind.UNKNOWN, match="Multiple ellipses in slice spec not allowed"),
+)
+def _(fw):
+    return fw.constant(_M22)[..., ...]
+
+
+@scenario(
+    "ops.list_index_is_a_tuple",
+    spec="OPX08",
+    statement="a Python list of ints indexes like a tuple: x[[0, 1]] is x[0, 1] = 2.0, and its "
+    "gradient lands on that element",
+    expect=returns([2.0, value([[0.0, 3.0], [0.0, 0.0]])]),
+    oracle=Oracle(
+        lambda fw, x: fw.reduce_sum(x[[0, 1]] * 3.0), at=(_M22,), pick=lambda d: [None, d.first[0][0]]
+    ),
+)
+def _(fw):
+    x = fw.constant(_M22)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        picked = x[[0, 1]]
+        y = fw.reduce_sum(picked * 3.0)
+    return [picked, tape.gradient(y, x)]
+
+
+@scenario(
     "ops.newaxis_index_out_of_bounds_raises",
     spec="OPX08",
     statement="x[None, 5] raises for dimension 0: a new axis takes no input dimension",
