@@ -2125,11 +2125,11 @@ def _(fw):
     spec="OP19, OP06",
     statement="relu is max(x, 0) as TensorFlow's kernel computes it: a NaN stays NaN (relu does not "
     "hide a NaN)",
-    expect=returns(value([float("nan"), 0.0, 2.0])),
+    expect=returns(value([float("nan"), 0.0, 0.5, 2.0])),
     oracle_exempt=_SPECIAL,
 )
 def _(fw):
-    return fw.relu(fw.constant([float("nan"), -1.0, 2.0]))
+    return fw.relu(fw.constant([float("nan"), -1.0, 0.5, 2.0]))
 
 
 # ---- third derivatives through backward rules of backward rules (N01) --------------------------
