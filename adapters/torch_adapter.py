@@ -916,6 +916,12 @@ class TorchAdapter:
     def namespace(self, device: str) -> TorchNamespace:
         return TorchNamespace(self._torch_device(device))
 
+    def forget_process_state(self) -> None:
+        """Let torch's warn-once warnings (TORCH_WARN_ONCE: casting complex to real, ...) show in
+        every cell, as in a fresh process, so a cell's warnings never depend on the cells before
+        it. torch keeps no per-site record to clear; its warn-always switch is the equivalent."""
+        _torch().set_warn_always(True)
+
     def _torch_device(self, device: str) -> Any:
         """``"CPU:0"`` -> ``torch.device("cpu")``, ``"GPU:0"`` -> ``torch.device("cuda:0")``."""
         kind, _, index = device.partition(":")

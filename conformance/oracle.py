@@ -88,11 +88,12 @@ class Derivatives:
         return [[g[()] if g.ndim == 0 else g for g in row] for row in grads]
 
 
-def oracle_values(oracle: Oracle) -> list[np.ndarray]:
-    """The derivatives an oracle picks, as float64 arrays."""
+def oracle_values(oracle: Oracle) -> list[np.ndarray | None]:
+    """The derivatives an oracle picks, as float64 arrays; ``None`` where the expected number is
+    not a derivative (a forward value, a loop's count), which only TensorFlow checks."""
     derivatives = Derivatives(oracle.forward, oracle.at)
     picked = oracle.pick(derivatives) if oracle.pick is not None else [derivatives.first[0][0]]
-    return [np.asarray(p, dtype=np.float64) for p in picked]
+    return [None if p is None else np.asarray(p, dtype=np.float64) for p in picked]
 
 
 def expected_numbers(scenario: Scenario) -> list[np.ndarray]:

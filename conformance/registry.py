@@ -84,7 +84,9 @@ class Oracle:
     ``forward(fw, *args)`` is the function the scenario differentiates, written against the
     neutral API and returning one output or a tuple of outputs; the oracle evaluates it on the
     reference implementation in float64 at ``at``. ``pick(d)`` lists, in order, the derivatives
-    that the scenario's expected numeric leaves must equal (``None`` leaves are skipped), where
+    that the scenario's expected numeric leaves must equal (``None`` leaves of the expectation
+    are skipped; a ``None`` pick stands for an expected number that is no derivative, such as a
+    forward value, and is checked against TensorFlow only), where
     ``d.first[k][j]`` is the gradient of ``sum(output k)`` with respect to argument ``j`` and
     ``d.second[k][j]`` the gradient of ``sum(d.first[k][j])`` (what nested tapes compute).
     The default pick is ``[d.first[0][0]]``.

@@ -1272,7 +1272,7 @@ def _axes(axis: Any) -> tuple[int, ...] | None:
     if axis is None:
         return None
     if isinstance(axis, Tensor):
-        axis = axis._value.tolist()
+        axis = axis.numpy().tolist()  # a host copy: device arrays need not have tolist
     return tuple(int(a) for a in np.atleast_1d(axis))
 
 
@@ -1325,7 +1325,7 @@ def broadcast_to(input: Any, shape: Any, name: str | None = None) -> Tensor:  # 
 
 def _shape_tuple(shape: Any) -> tuple[int, ...]:
     if isinstance(shape, Tensor):
-        shape = shape._value.tolist()
+        shape = shape.numpy().tolist()
     return tuple(int(n) for n in np.atleast_1d(shape)) if np.ndim(shape) or shape != () else ()
 
 
@@ -1445,7 +1445,9 @@ def _check_gather_indices(indices: Any, size: int) -> None:
 
 def getitem(x: Tensor, key: Any) -> Tensor:
     if isinstance(key, Tensor):
-        key = key._value
+        # a scalar integer tensor indexes as the Python int it holds (on any backend)
+        scalar = key._dtype.is_integer and np.ndim(key._value) == 0
+        key = int(key.numpy()) if scalar else key._value
     elif isinstance(key, list):  # TensorFlow reads a list as a tuple: x[[0, 1]] is x[0, 1]
         key = tuple(key)
     try:

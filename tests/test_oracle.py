@@ -21,8 +21,11 @@ def test_expected_values_match_finite_differences(scenario):
         f"oracle picks {len(picked)} derivatives but the expectation has {len(expected)} numbers "
         f"[{scenario.id}]"
     )
+    assert any(fd is not None for fd in picked), f"the oracle checks nothing [{scenario.id}]"
     tol = tolerance("float32")
     for index, (fd, want) in enumerate(zip(picked, expected, strict=True)):
+        if fd is None:  # not a derivative (a forward value): TensorFlow alone checks it
+            continue
         assert fd.shape == want.shape, (
             f"[{index}] shape={fd.shape}, but should be {want.shape} [{scenario.id}]"
         )

@@ -867,3 +867,15 @@ def test_classify_error(adapter, fw, case):
     error = raised(lambda: program(fw))
     assert fragment in str(error)
     assert adapter.classify_error(error) is kind
+
+
+def test_a_warn_once_warning_shows_in_every_cell(adapter: TorchAdapter) -> None:
+    """torch's TORCH_WARN_ONCE (complex cast to real) warns once per process; the adapter makes it
+    show in each cell, so the second run of a cell gets the verdict of the first."""
+    from conformance import registry
+    from conformance.outcome import Verdict, run_cell
+
+    scenario = registry.get("ops.cast_complex_to_float_keeps_real_part")
+    divergence = load_divergences(adapter.divergences_path(), [scenario.id])[scenario.id]
+    verdicts = [run_cell(scenario, adapter, "CPU:0", divergence).verdict for _ in range(2)]
+    assert verdicts == [Verdict.DIVERGES, Verdict.DIVERGES]

@@ -408,7 +408,7 @@ def _(fw):
     oracle=Oracle(
         lambda fw, a, b: fw.reduce_sum(fw.tensordot(a, b, 0)),
         at=([1.0, 2.0], [1.0, 2.0, 3.0]),
-        pick=lambda d: [d.first[0][0], d.first[0][1]],
+        pick=lambda d: [None, d.first[0][0], d.first[0][1]],
     ),
 )
 def _(fw):
