@@ -958,8 +958,9 @@ def _grads_tuple(grads: Any) -> tuple[Any, ...]:
     return tuple(None if g is None else _value_of(_plain(g)) for g in grads)
 
 
-def custom_gradient(f: Callable[..., Any]) -> Callable[..., Any]:
-    """TensorFlow's ``custom_gradient`` decorator as a ``jax.custom_vjp`` per call.
+def custom_gradient(f: Callable[..., Any] | None = None) -> Callable[..., Any]:
+    """TensorFlow's ``custom_gradient`` decorator as a ``jax.custom_vjp`` per call
+    (``custom_gradient()`` without ``f`` is the decorator itself, as in TensorFlow).
 
     ``f(*xs)`` returns ``(outputs, grad_fn)``. The custom_vjp's primal runs ``f`` on fresh leaves;
     its ``fwd`` keeps the inputs as residuals; its ``bwd`` runs ``f`` again on them to get
@@ -968,6 +969,9 @@ def custom_gradient(f: Callable[..., Any]) -> Callable[..., Any]:
     the count, shapes and dtypes of what ``bwd`` returns. So ``f`` itself runs again whenever JAX
     differentiates it (it should be pure, as JAX requires); ``grad_fn`` runs once per gradient.
     """
+
+    if f is None:
+        return custom_gradient
 
     @functools.wraps(f)
     def decorated(*args: Any, **kwargs: Any) -> Any:

@@ -360,7 +360,9 @@ class TorchNamespace:
     def stop_gradient(self, x: Any) -> Any:
         return x.detach()
 
-    def custom_gradient(self, f: Callable[..., Any]) -> Callable[..., Any]:
+    def custom_gradient(self, f: Callable[..., Any] | None = None) -> Callable[..., Any]:
+        if f is None:  # custom_gradient() is the decorator itself, as in TensorFlow
+            return self.custom_gradient
         return _custom_gradient(f, self._device)
 
     def identity(self, x: Any) -> Any:

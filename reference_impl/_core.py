@@ -503,10 +503,13 @@ def convert(value: Any, dtype: DType | None = None) -> Tensor:
     return Tensor(place(array), resolved)
 
 
-def convert_beside(value: Any, dtype: DType, like: Any) -> Tensor:
-    """``value`` converted to ``dtype`` (strictly, as ``convert``) on the device of the array
-    ``like``: the operand rule of TensorFlow's ops, where a Python or NumPy operand takes the
-    tensor operand's dtype. Tensors and variables pass through unchanged (the op checks them)."""
+def convert_beside(value: Any, dtype: DType | None, like: Any) -> Tensor:
+    """``value`` converted to ``dtype`` (strictly, as ``convert``; ``None``: its own dtype) on the
+    device of the array ``like`` (``None``: the current device): the operand rule of TensorFlow's
+    ops, where a Python or NumPy operand takes the tensor operand's dtype. Tensors and variables
+    pass through unchanged (the op checks them)."""
+    if like is None:
+        return convert(value, dtype)
     if isinstance(value, Tensor):
         return value
     if hasattr(value, "_as_tensor"):

@@ -12,11 +12,8 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-
 from reference_impl import nest
-from reference_impl._backend import backend_of, device_of
-from reference_impl._core import OpRecord, Tensor, call, convert, record, state
+from reference_impl._core import OpRecord, call, convert, convert_beside, record, state
 from reference_impl._ops import _identity
 
 __all__ = ["custom_gradient"]
@@ -56,20 +53,6 @@ class _CustomGradientOp:
                 f"but returned {len(flat)} instead."
             )
         return [*flat, *variable_grads]
-
-
-def _output(value: Any, inputs: Sequence[Tensor]) -> Tensor:
-    """An output of the decorated function as a tensor. A Python or NumPy value is converted on
-    its own, as TensorFlow's convert_to_tensor (a Python float is float32, an int int32, whatever
-    the inputs' dtype), and placed on the first input's device, where TensorFlow would copy it
-    (the reference never copies between devices silently)."""
-    tensor = convert(value)
-    if tensor is value or hasattr(value, "_as_tensor") or not inputs:
-        return tensor
-    like = inputs[0]._value
-    if isinstance(like, (np.ndarray, np.generic)):
-        return tensor
-    return Tensor(backend_of(like).asarray(tensor._value, device_of(like)), tensor._dtype)
 
 
 def _accepts_variables(grad_fn: Callable[..., Any]) -> bool:
@@ -113,7 +96,11 @@ def custom_gradient(f: Callable[..., Any] | None = None) -> Callable[..., Any]:
                 "@tf.custom_gradient grad_fn must accept keyword argument 'variables', since function "
                 f"uses variables: {variables}"
             )
-        flat = [_output(r, inputs) for r in nest.flatten(result)]
+        # each output converted on its own, as TensorFlow's convert_to_tensor (a Python float is
+        # float32, an int int32, whatever the inputs' dtype), on the inputs' device, where
+        # TensorFlow would copy it (the reference never copies between devices silently)
+        like = inputs[0]._value if inputs else None
+        flat = [convert_beside(r, None, like) for r in nest.flatten(result)]
         # As TensorFlow, the outputs are re-issued through recorded identity ops first: a tape
         # that records the forward ops but not the custom op (it does not watch the inputs)
         # still reaches them; on tapes that record the custom op, the custom op wins.

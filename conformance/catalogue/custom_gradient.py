@@ -538,3 +538,24 @@ def _(fw):
         tape.watch(x)
         y = fw.gather(f(x), [0, 2])
     return tape.jacobian(y, x)
+
+
+@scenario(
+    "custom_gradient.called_without_a_function_is_the_decorator",
+    spec="C01",
+    statement="custom_gradient() with no function returns the decorator: @custom_gradient() works "
+    "as @custom_gradient",
+    expect=returns([6.0, 5.0]),
+    features=["custom_gradient"],
+    oracle_exempt="the gradient 5.0 is the one grad_fn returns, by definition",
+)
+def _(fw):
+    @fw.custom_gradient()
+    def double(x):
+        return x * 2.0, lambda dy: dy * 5.0
+
+    x = fw.constant(3.0)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = double(x)
+    return [y, tape.gradient(y, x)]

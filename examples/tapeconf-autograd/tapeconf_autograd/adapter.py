@@ -334,8 +334,9 @@ def _no_variables(*args: Any, **kwargs: Any) -> Any:
 # ---- custom gradients ----------------------------------------------------------------------------
 
 
-def custom_gradient(f: Callable[..., Any]) -> Callable[..., Any]:
-    """TensorFlow's decorator as an autograd ``primitive`` with a ``defvjp_argnums`` rule.
+def custom_gradient(f: Callable[..., Any] | None = None) -> Callable[..., Any]:
+    """TensorFlow's decorator as an autograd ``primitive`` with a ``defvjp_argnums`` rule
+    (``custom_gradient()`` without ``f`` is the decorator itself, as in TensorFlow).
 
     Each call defines a primitive whose forward runs ``f`` on fresh leaves. Its vjp rule runs ``f``
     again on the inputs as autograd hands them to the rule (still traced by any enclosing
@@ -345,6 +346,8 @@ def custom_gradient(f: Callable[..., Any]) -> Callable[..., Any]:
     gives zeros (autograd's convention for "no gradient"); ``f`` should be pure, as autograd's
     primitives are.
     """
+    if f is None:
+        return custom_gradient
     from autograd.extend import defvjp_argnums, primitive
 
     from tapeconf_autograd._trace import Tensor, record, value_of
