@@ -109,7 +109,11 @@ def custom_gradient(f: Callable[..., Any] | None = None) -> Callable[..., Any]:
             getattr(f, "__name__", "custom_gradient"), grad_fn, len(inputs), variables
         )
         if state.tapes:
-            record(op, (*inputs, *variables), outputs)
+            # as TensorFlow's convert_to_tensor of each variable: the op's input is a fresh read,
+            # which a tape tracks only if it watched the variable by now (a later watch of the
+            # variable does not reach it)
+            reads = [v.read_value() for v in variables]
+            record(op, (*inputs, *reads), outputs)
         return nest.pack_sequence_as(result, list(outputs))
 
     return decorated

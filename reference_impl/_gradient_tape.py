@@ -476,7 +476,15 @@ class GradientTape:
         results = []
         for source, row in zip(flat_sources, rows, strict=True):
             full_shape = tuple(target.shape) + tuple(source.shape)
-            if row is None:
+            if not experimental_use_pfor and 0 in tuple(target.shape):
+                # TF's while_loop of no iterations stacks nothing of the source's shape
+                raise ValueError(
+                    f"Tensor's shape {tuple(target.shape)} is not compatible with supplied shape "
+                    f"{full_shape}."
+                )
+            if row == []:  # an empty target: pfor still traced the (connected) gradient once
+                results.append(_ops.zeros(full_shape, source._dtype))
+            elif row is None:
                 results.append(
                     _ops.zeros(full_shape, source._dtype)
                     if mode is UnconnectedGradients.ZERO
@@ -558,6 +566,10 @@ class GradientTape:
             return [None for _ in sources]
         count = int(np.prod(shape[1:] if batch else shape, dtype=np.int64))
         rows: list[list[Any]] = [[] for _ in sources]
+        if count == 0 and not batch:  # no rows, but pfor traces one: which sources it reaches
+            zero = Tensor(_beside(np.zeros(shape, target._dtype._np), target), target._dtype)
+            grads = backprop(tape, [target], sources, [zero])
+            return [[] if g is not None else None for g in grads]
         connected = [False] * len(sources)
         for index in range(count):
             seed = np.zeros((count,), dtype=target._dtype._np)

@@ -1450,6 +1450,10 @@ def getitem(x: Tensor, key: Any) -> Tensor:
         key = int(key.numpy()) if scalar else key._value
     elif isinstance(key, list):  # TensorFlow reads a list as a tuple: x[[0, 1]] is x[0, 1]
         key = tuple(key)
+    parts = key if isinstance(key, tuple) else (key,)
+    basic = all(k is None or (isinstance(k, (int, slice)) and not isinstance(k, bool)) for k in parts)
+    if basic:  # x[1:] is x[1:, ...]: spelled out, as the Python array API requires it
+        key = (*parts, Ellipsis)
     try:
         return call(_getitem, (x,), {"key": key}, dtype=x._dtype)
     except IndexError:

@@ -559,3 +559,38 @@ def _(fw):
         tape.watch(x)
         y = double(x)
     return [y, tape.gradient(y, x)]
+
+
+@scenario(
+    "custom_gradient.variable_watched_after_the_call_is_unconnected",
+    spec="C11",
+    statement="a variable read by the decorated function enters the op as a fresh read: watched "
+    "only after the call (watch_accessed_variables=False), it gets None; watched before, grad's "
+    "variable gradient",
+    expect=returns([None, 3.5]),
+    features=["custom_gradient", "variables", "watch_accessed_variables"],
+    oracle_exempt="the 3.5 is the variable gradient grad returns, by definition",
+)
+def _(fw):
+    x = fw.constant([1.5, 2.0])
+    v = fw.Variable(1.5)
+
+    @fw.custom_gradient
+    def scale(a):
+        def grad(upstream, variables=None):
+            return upstream * 3.0, [fw.reduce_sum(upstream * a) for _ in variables]
+
+        return a * v, grad
+
+    results = []
+    for watch_before in (False, True):
+        with fw.GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch(x)
+            if watch_before:
+                tape.watch(v)
+            y = scale(x)
+            if not watch_before:
+                tape.watch(v)
+        results.append(tape.gradient(y, v))
+    return results
+

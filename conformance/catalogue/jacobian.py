@@ -699,3 +699,41 @@ def _(fw):
         y = x * x
     first = tape.jacobian(y, x)
     return [first, tape.jacobian(y, x)]
+
+
+@scenario(
+    "jacobian.empty_target_gives_empty_zeros",
+    spec="J12",
+    statement="the Jacobian of an empty (0, 3) target is an empty array of shape (0, 3, 1, 3) for "
+    "a connected source, None for an unconnected one",
+    expect=returns([value(np.zeros((0, 3, 1, 3), np.float32)), None]),
+    features=["jacobian", "variables"],
+    oracle_exempt="an empty array: no derivative to check",
+)
+def _(fw):
+    v = fw.Variable([[1.5, 1.5, 1.5]])
+    x = fw.constant(2.0)
+    with fw.GradientTape() as tape:
+        tape.watch(x)
+        y = v[1:] * 2.0
+    return tape.jacobian(y, [v, x])
+
+
+@scenario(
+    "jacobian.empty_target_without_pfor_raises",
+    spec="J12",
+    statement="without pfor, the Jacobian of an empty target is a ValueError: the loop of no "
+    "iterations stacks nothing of the source's shape",
+    expect=raises(
+        ErrorKind.INVALID_ARGUMENT,
+        "ValueError",
+        r"Tensor's shape \(0, 3\) is not compatible with supplied shape \(0, 3, 1, 3\)",
+    ),
+    features=["jacobian", "variables"],
+)
+def _(fw):
+    v = fw.Variable([[1.5, 1.5, 1.5]])
+    with fw.GradientTape(persistent=True) as tape:
+        y = v[1:] * 2.0
+    return tape.jacobian(y, v, experimental_use_pfor=False)
+
