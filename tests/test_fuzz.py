@@ -101,8 +101,8 @@ NEUTRAL_OPS = (
 #: protocol 1.2's extended ops the generator uses (tensordot, argmax, unstack, range, broadcast_to,
 #: cond and while_loop it does not: docs/fuzz.md)
 EXTENDED_OPS = (
-    "ceil reciprocal clip_by_value reduce_min reduce_prod expand_dims squeeze greater less equal "
-    "greater_equal less_equal logical_and logical_or logical_not"
+    "ceil clip_by_value reduce_min reduce_prod expand_dims squeeze greater less equal "
+    "greater_equal less_equal not_equal logical_and logical_or logical_not"
 ).split()
 
 
